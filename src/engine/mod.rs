@@ -52,6 +52,9 @@ pub struct IterationSpec {
     /// Cancelled when the iteration must be interrupted (gracefulStop, gracefulRampDown, abort).
     /// The VU stops at its next host call (HTTP, sleep) or via the JS interrupt handler.
     pub interrupt: CancellationToken,
+    /// The JSON result of `setup()`, passed as first argument to the exec function. Shared: the VU
+    /// parses it once per distinct `Arc`.
+    pub setup_data: Arc<SetupData>,
 }
 
 /// How one iteration ended.
