@@ -5,4 +5,6 @@
 //! - [`metrics`]: samples, tags, the metric registry, sinks and thresholds.
 
 pub mod engine;
+pub mod http;
+pub mod js;
 pub mod metrics;

@@ -5,6 +5,8 @@
 //! Data flow: `options` (script < env < CLI) -> scenarios -> execution plan for this instance's
 //! segment -> executors start/stop VUs and iterations on time -> VUs emit samples.
 
+pub mod duration;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::SystemTime;

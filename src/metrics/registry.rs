@@ -179,7 +179,12 @@ impl Registry {
         Ok(id)
     }
 
-    fn check_same(&self, id: MetricId, name: &str, kind: MetricType) -> Result<MetricId, RegistryError> {
+    fn check_same(
+        &self,
+        id: MetricId,
+        name: &str,
+        kind: MetricType,
+    ) -> Result<MetricId, RegistryError> {
         let existing = self.get(id).map(|m| m.kind);
         match existing {
             Some(k) if k == kind => Ok(id),
@@ -218,7 +223,9 @@ pub fn valid_name(name: &str) -> bool {
         return false;
     }
     (bytes[0].is_ascii_alphabetic() || bytes[0] == b'_')
-        && bytes[1..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
 #[cfg(test)]
@@ -228,8 +235,14 @@ mod tests {
     #[test]
     fn builtins_have_fixed_ids() {
         let r = Registry::new();
-        assert_eq!(r.lookup("http_req_duration"), Some(builtin::HTTP_REQ_DURATION));
-        assert_eq!(r.get(builtin::CHECKS).map(|m| m.kind), Some(MetricType::Rate));
+        assert_eq!(
+            r.lookup("http_req_duration"),
+            Some(builtin::HTTP_REQ_DURATION)
+        );
+        assert_eq!(
+            r.get(builtin::CHECKS).map(|m| m.kind),
+            Some(MetricType::Rate)
+        );
     }
 
     #[test]

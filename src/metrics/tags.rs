@@ -58,7 +58,11 @@ impl TagSet {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for TagSet {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        TagSet(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        TagSet(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 

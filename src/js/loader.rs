@@ -1,0 +1,261 @@
+//! Script files and module loading: the main script, relative imports, `open()`, and the built-in
+//! `k6/*` modules (JS shims over the native `__k6` object, see `modules/`).
+//!
+//! Files are read once per test and shared by all VUs. Every path a script reaches (imports and
+//! `open()`) must stay inside the test's root folder; anything else is refused with an error that
+//! names the path.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rquickjs::loader::{ImportAttributes, Loader, Resolver};
+use rquickjs::{Ctx, Error as JsError, Module, module::Declared};
+
+use super::modules;
+
+/// Why a file could not be used.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum FileError {
+    #[error("{path}: outside the test folder {root} (open() and imports may not leave it)")]
+    OutsideRoot { path: String, root: String },
+    #[error("{path}: {reason}")]
+    Unreadable { path: String, reason: String },
+}
+
+/// The script and the files it may read, with a cache shared by all VUs.
+pub struct ScriptFiles {
+    main: PathBuf,
+    main_dir: PathBuf,
+    root: PathBuf,
+    cache: Mutex<HashMap<PathBuf, Arc<[u8]>>>,
+}
+
+impl ScriptFiles {
+    /// Files of the test whose main script is `main`. `root` limits what the script may read; by
+    /// default the main script's folder's parent (so the common `scripts/` + `data/` layout works).
+    pub fn new(main: &Path, root: Option<&Path>) -> Result<Self, FileError> {
+        let cwd = std::env::current_dir().map_err(|e| FileError::Unreadable {
+            path: main.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let main = normalize(&cwd.join(main));
+        let main_dir = main
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| cwd.clone());
+        let root = match root {
+            Some(r) => normalize(&cwd.join(r)),
+            None => main_dir
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| main_dir.clone()),
+        };
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
+        let files = ScriptFiles {
+            main,
+            main_dir,
+            root,
+            cache: Mutex::new(HashMap::new()),
+        };
+        files.read_path(&files.main.clone())?;
+        Ok(files)
+    }
+
+    /// The main script's absolute path.
+    pub fn main(&self) -> &Path {
+        &self.main
+    }
+
+    /// The module name of the main script (its file name).
+    pub fn main_name(&self) -> String {
+        self.display_name(&self.main)
+    }
+
+    /// Resolves `name` relative to the module or file `base` (a display name) to an absolute path.
+    pub fn resolve(&self, base: &str, name: &str) -> PathBuf {
+        let base_path = normalize(&self.main_dir.join(base));
+        let dir = base_path.parent().unwrap_or(&self.main_dir);
+        let target = Path::new(name);
+        if target.is_absolute() {
+            normalize(target)
+        } else {
+            normalize(&dir.join(target))
+        }
+    }
+
+    /// How a path is shown in module names and error positions: relative to the main script's
+    /// folder when possible.
+    pub fn display_name(&self, path: &Path) -> String {
+        match relative_to(path, &self.main_dir) {
+            Some(rel) => rel,
+            None => path.display().to_string(),
+        }
+    }
+
+    /// Reads a file, once per test; refused outside the root.
+    pub fn read_path(&self, path: &Path) -> Result<Arc<[u8]>, FileError> {
+        if let Some(data) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+        {
+            return Ok(data.clone());
+        }
+        let shown = self.display_name(path);
+        let real = std::fs::canonicalize(path).map_err(|e| FileError::Unreadable {
+            path: shown.clone(),
+            reason: io_reason(&e),
+        })?;
+        if !real.starts_with(&self.root) {
+            return Err(FileError::OutsideRoot {
+                path: shown,
+                root: self.root.display().to_string(),
+            });
+        }
+        let data: Arc<[u8]> = std::fs::read(&real)
+            .map_err(|e| FileError::Unreadable {
+                path: shown,
+                reason: io_reason(&e),
+            })?
+            .into();
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf(), data.clone());
+        Ok(data)
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Lexical normalisation: removes `.` and resolves `..` without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn relative_to(path: &Path, base: &Path) -> Option<String> {
+    if let Ok(rest) = path.strip_prefix(base) {
+        return Some(rest.display().to_string());
+    }
+    let parent = base.parent()?;
+    let rest = path.strip_prefix(parent).ok()?;
+    Some(format!("../{}", rest.display()))
+}
+
+/// Resolves module specifiers: `k6/*` built-ins by name, files relative to the importing module.
+pub struct ScriptResolver {
+    pub files: Arc<super::shared::TestShared>,
+}
+
+impl Resolver for ScriptResolver {
+    fn resolve<'js>(
+        &mut self,
+        _ctx: &Ctx<'js>,
+        base: &str,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        if modules::is_builtin(name) {
+            return Ok(name.to_string());
+        }
+        if name.starts_with("k6/") || name == "k6" {
+            return Err(JsError::new_resolving_message(
+                base,
+                name,
+                format!("unknown module `{name}`: loadgate does not provide it"),
+            ));
+        }
+        if name.starts_with("http://") || name.starts_with("https://") {
+            return Err(JsError::new_resolving_message(
+                base,
+                name,
+                format!(
+                    "remote module `{name}`: loadgate runs offline; save the file next to the script and import it by relative path"
+                ),
+            ));
+        }
+        let files = &self.files.files;
+        let path = files.resolve(base, name);
+        Ok(files.display_name(&path))
+    }
+}
+
+/// Loads built-in shims and script files.
+pub struct ScriptLoader {
+    pub files: Arc<super::shared::TestShared>,
+}
+
+impl Loader for ScriptLoader {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, Declared>> {
+        if let Some(source) = modules::builtin_source(name) {
+            return Module::declare(ctx.clone(), name, source);
+        }
+        let files = &self.files.files;
+        let path = files.resolve("", name);
+        let source = files
+            .read_path(&path)
+            .map_err(|e| JsError::new_loading_message(name, e.to_string()))?;
+        Module::declare(ctx.clone(), name, source.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_resolves_parent_dirs() {
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d.js")),
+            PathBuf::from("/a/c/d.js")
+        );
+        assert_eq!(normalize(Path::new("/a/../../x")), PathBuf::from("/x"));
+    }
+
+    #[test]
+    fn reads_inside_root_and_refuses_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let scripts = dir.path().join("scripts");
+        std::fs::create_dir_all(&scripts).unwrap();
+        std::fs::write(scripts.join("main.js"), "export default function () {}").unwrap();
+        std::fs::write(dir.path().join("data.json"), "[1]").unwrap();
+        let files = ScriptFiles::new(&scripts.join("main.js"), None).unwrap();
+        let data = files
+            .read_path(&files.resolve("main.js", "../data.json"))
+            .unwrap();
+        assert_eq!(&*data, b"[1]");
+        let outside = files.resolve("main.js", "../../../../../../etc/hostname");
+        assert!(matches!(
+            files.read_path(&outside),
+            Err(FileError::OutsideRoot { .. })
+        ));
+        let strict = ScriptFiles::new(&scripts.join("main.js"), Some(&scripts)).unwrap();
+        let refused = strict.read_path(&strict.resolve("main.js", "../data.json"));
+        assert!(matches!(refused, Err(FileError::OutsideRoot { .. })));
+        let missing = files.read_path(&files.resolve("main.js", "nope.js"));
+        assert!(matches!(missing, Err(FileError::Unreadable { .. })));
+    }
+}

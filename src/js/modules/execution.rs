@@ -1,0 +1,178 @@
+//! Native half of `k6/execution`: views of the VU, scenario and instance, `test.abort()`,
+//! `test.fail()` and the per-VU tags.
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+use rquickjs::prelude::Opt;
+use rquickjs::{Array, Ctx, Function, Object, Value};
+
+use crate::js::convert::{tag_value, throw};
+use crate::js::state::{Phase, VuState};
+
+fn not_in_init(ctx: &Ctx<'_>, state: &VuState, what: &str) -> rquickjs::Result<()> {
+    if state.phase.get() == Phase::Init {
+        return Err(throw(
+            ctx,
+            &format!("exec.{what} can't be used in the init context"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn install<'js>(
+    ctx: &Ctx<'js>,
+    native: &Object<'js>,
+    state: &Rc<VuState>,
+) -> rquickjs::Result<()> {
+    let st = state.clone();
+    native.set(
+        "execVu",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            not_in_init(&ctx, &st, "vu")?;
+            let o = Object::new(ctx.clone())?;
+            o.set("idInInstance", st.ids.id_in_instance as f64)?;
+            o.set("idInTest", st.ids.id_in_test as f64)?;
+            o.set("iterationInInstance", st.iter.get().max(0) as f64)?;
+            let scenario = st.scenario.borrow();
+            let in_scenario = scenario
+                .as_ref()
+                .and_then(|s| st.scenario_iterations.borrow().get(&s.name).copied())
+                .unwrap_or(1)
+                .saturating_sub(1);
+            o.set("iterationInScenario", in_scenario as f64)?;
+            Ok::<_, rquickjs::Error>(o)
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "execScenario",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            not_in_init(&ctx, &st, "scenario")?;
+            let o = Object::new(ctx.clone())?;
+            let scenario = st.scenario.borrow();
+            if let Some(s) = scenario.as_ref() {
+                o.set("name", s.name.as_str())?;
+                o.set("executor", s.executor.as_str())?;
+                let start = s
+                    .start_time
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as f64)
+                    .unwrap_or(0.0);
+                o.set("startTime", start)?;
+                o.set("iterationInInstance", st.iteration_in_instance.get() as f64)?;
+                o.set("iterationInTest", st.iteration_in_test.get() as f64)?;
+                o.set("progress", 0.0)?;
+            }
+            Ok::<_, rquickjs::Error>(o)
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "execInstance",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            not_in_init(&ctx, &st, "instance")?;
+            let c = &st.shared.counters;
+            let o = Object::new(ctx.clone())?;
+            o.set(
+                "currentTestRunDuration",
+                st.shared.elapsed().as_secs_f64() * 1000.0,
+            )?;
+            o.set(
+                "iterationsCompleted",
+                c.iterations_completed.load(Ordering::Relaxed) as f64,
+            )?;
+            o.set(
+                "iterationsInterrupted",
+                c.iterations_interrupted.load(Ordering::Relaxed) as f64,
+            )?;
+            o.set("vusActive", c.vus_active.load(Ordering::Relaxed) as f64)?;
+            o.set(
+                "vusInitialized",
+                c.vus_initialized.load(Ordering::Relaxed) as f64,
+            )?;
+            Ok::<_, rquickjs::Error>(o)
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "execOptions",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            not_in_init(&ctx, &st, "test.options")?;
+            Ok::<_, rquickjs::Error>(
+                st.shared
+                    .options_json
+                    .read()
+                    .map(|o| o.clone().unwrap_or_else(|| "{}".to_string()))
+                    .unwrap_or_else(|_| "{}".to_string()),
+            )
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "abort",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, msg: Opt<String>| {
+            let msg = msg.0.unwrap_or_default();
+            let text = if msg.is_empty() {
+                "test aborted".to_string()
+            } else {
+                msg
+            };
+            *st.aborted.borrow_mut() = Some(text.clone());
+            st.interrupted.set(true);
+            Err::<(), _>(throw(&ctx, &format!("test aborted: {text}")))
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "testFail",
+        Function::new(ctx.clone(), move |msg: Opt<String>| {
+            st.shared.mark_failed(msg.0.unwrap_or_default());
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "vuTagGet",
+        Function::new(ctx.clone(), move |k: String| {
+            st.vu_tags.borrow().get(&k).map(str::to_string)
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "vuTagSet",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, k: String, v: Value<'js>| {
+                if v.is_object() || v.is_function() {
+                    return Err(throw(
+                        &ctx,
+                        "exec.vu.tags values must be strings, numbers or booleans",
+                    ));
+                }
+                st.vu_tags.borrow_mut().insert(k, tag_value(&v));
+                st.invalidate_tags();
+                Ok(())
+            },
+        )?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "vuTagDelete",
+        Function::new(ctx.clone(), move |k: String| {
+            st.vu_tags.borrow_mut().remove(&k);
+            st.invalidate_tags();
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "vuTagKeys",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            let arr = Array::new(ctx.clone())?;
+            for (i, (k, _)) in st.vu_tags.borrow().iter().enumerate() {
+                arr.set(i, k)?;
+            }
+            Ok::<_, rquickjs::Error>(arr)
+        })?,
+    )?;
+    Ok(())
+}

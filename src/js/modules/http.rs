@@ -1,0 +1,400 @@
+//! Native half of `k6/http`: turns JS arguments into [`crate::http::Request`]s, suspends the VU while
+//! the driver runs them, emits the `http_req_*` samples of every hop, and builds Response objects.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rquickjs::prelude::Opt;
+use rquickjs::{Array, Ctx, Function, Object, Value};
+
+use crate::http::{Exchange, Hop, Request, ResponseType};
+use crate::js::convert::{array_buffer, bytes_of, duration_of, tag_pairs, tag_value, throw};
+use crate::js::coroutine::{Resume, Suspend};
+use crate::js::state::{ExpectedStatuses, Phase, VuState};
+use crate::metrics::{TagSet, builtin};
+
+/// A request parsed from JS plus what is needed to tag its samples.
+struct Prepared {
+    request: Request,
+    user_tags: Vec<(String, String)>,
+    name: Option<String>,
+    /// Per-request responseCallback: `None` = use the VU's, `Some(None)` = disabled.
+    callback: Option<Option<ExpectedStatuses>>,
+}
+
+pub fn install<'js>(
+    ctx: &Ctx<'js>,
+    native: &Object<'js>,
+    state: &Rc<VuState>,
+) -> rquickjs::Result<()> {
+    let st = state.clone();
+    native.set(
+        "request",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  method: String,
+                  url: Value<'js>,
+                  body: Opt<Value<'js>>,
+                  params: Opt<Value<'js>>| {
+                let prepared = prepare(&ctx, &st, method, &url, body.0, params.0)?;
+                let mut out = run(&ctx, &st, vec![prepared])?;
+                out.pop().ok_or_else(|| throw(&ctx, "no response"))
+            },
+        )?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "batch",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, list: Array<'js>| {
+            let mut prepared = Vec::with_capacity(list.len());
+            for item in list.iter::<Array<'js>>() {
+                let item = item?;
+                let method: String = item.get(0)?;
+                let url: Value = item.get(1)?;
+                let body: Value = item.get(2)?;
+                let params: Value = item.get(3)?;
+                prepared.push(prepare(&ctx, &st, method, &url, Some(body), Some(params))?);
+            }
+            let out = run(&ctx, &st, prepared)?;
+            let arr = Array::new(ctx.clone())?;
+            for (i, o) in out.into_iter().enumerate() {
+                arr.set(i, o)?;
+            }
+            Ok::<_, rquickjs::Error>(arr)
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "setResponseCallback",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, cb: Value<'js>| {
+            let parsed = callback_of(&ctx, &cb)?;
+            *st.response_callback.borrow_mut() = parsed;
+            Ok::<_, rquickjs::Error>(())
+        })?,
+    )?;
+    native.set(
+        "gjson",
+        Function::new(
+            ctx.clone(),
+            |body: String, path: String| -> Option<String> {
+                if !gjson::valid(&body) {
+                    return None;
+                }
+                let v = gjson::get(&body, &path);
+                v.exists().then(|| v.json().to_string())
+            },
+        )?,
+    )?;
+    native.set(
+        "utf8",
+        Function::new(ctx.clone(), |v: Value<'js>| -> String {
+            bytes_of(&v)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default()
+        })?,
+    )?;
+    Ok(())
+}
+
+/// `http.expectedStatuses(...)` marker object, or null (disabled).
+fn callback_of<'js>(ctx: &Ctx<'js>, cb: &Value<'js>) -> rquickjs::Result<Option<ExpectedStatuses>> {
+    if cb.is_null() || cb.is_undefined() {
+        return Ok(None);
+    }
+    let ranges: Option<Array> = cb.as_object().and_then(|o| o.get("__lgExpected").ok());
+    let Some(ranges) = ranges else {
+        return Err(throw(
+            ctx,
+            "responseCallback must be the result of http.expectedStatuses() or null",
+        ));
+    };
+    let mut out = Vec::new();
+    for r in ranges.iter::<Array>() {
+        let r = r?;
+        let lo: f64 = r.get(0)?;
+        let hi: f64 = r.get(1)?;
+        out.push((lo as u16, hi as u16));
+    }
+    Ok(Some(ExpectedStatuses { ranges: out }))
+}
+
+fn prepare<'js>(
+    ctx: &Ctx<'js>,
+    state: &VuState,
+    method: String,
+    url: &Value<'js>,
+    body: Option<Value<'js>>,
+    params: Option<Value<'js>>,
+) -> rquickjs::Result<Prepared> {
+    if state.phase.get() == Phase::Init {
+        return Err(throw(
+            ctx,
+            "making requests in the init context is not supported",
+        ));
+    }
+    let settings = state.settings.borrow().clone();
+    let (url, mut name) = match url
+        .as_object()
+        .filter(|o| o.contains_key("__lgUrl").unwrap_or(false))
+    {
+        Some(o) => (
+            o.get::<_, String>("url")?,
+            Some(o.get::<_, String>("name")?),
+        ),
+        None => (tag_value(url), None),
+    };
+    let mut request = Request {
+        method,
+        url,
+        headers: Vec::new(),
+        body: bytes::Bytes::new(),
+        timeout: Duration::from_secs(60),
+        max_redirects: settings.max_redirects,
+        response_type: if settings.discard_response_bodies {
+            ResponseType::None
+        } else {
+            ResponseType::Text
+        },
+    };
+    let mut user_tags = Vec::new();
+    let mut callback = None;
+    if let Some(p) = params.as_ref().and_then(Value::as_object) {
+        if let Ok(h) = p.get::<_, Object>("headers") {
+            request.headers = tag_pairs(&h);
+        }
+        if let Ok(t) = p.get::<_, Object>("tags") {
+            user_tags = tag_pairs(&t);
+        }
+        let timeout: Value = p.get("timeout")?;
+        if !timeout.is_undefined() && !timeout.is_null() {
+            request.timeout =
+                duration_of(&timeout).map_err(|e| throw(ctx, &format!("timeout: {e}")))?;
+        }
+        if let Ok(Some(r)) = p.get::<_, Option<f64>>("redirects") {
+            request.max_redirects = r.max(0.0) as u32;
+        }
+        if let Ok(Some(rt)) = p.get::<_, Option<String>>("responseType") {
+            request.response_type = match rt.as_str() {
+                "text" => ResponseType::Text,
+                "binary" => ResponseType::Binary,
+                "none" => ResponseType::None,
+                other => {
+                    return Err(throw(
+                        ctx,
+                        &format!("invalid responseType `{other}`: use text, binary or none"),
+                    ));
+                }
+            };
+        }
+        if p.contains_key("responseCallback")? {
+            let cb: Value = p.get("responseCallback")?;
+            callback = Some(callback_of(ctx, &cb)?);
+        }
+    }
+    if let Some(pos) = user_tags.iter().position(|(k, _)| k == "name") {
+        name = Some(user_tags[pos].1.clone());
+    }
+    if let Some(b) = body.filter(|b| !b.is_null() && !b.is_undefined()) {
+        if let Some(bytes) = bytes_of(&b) {
+            request.body = bytes.into();
+        } else if let Some(obj) = b.as_object() {
+            let pairs = tag_pairs(obj);
+            let encoded = form_encode(&pairs);
+            request.body = encoded.into_bytes().into();
+            if !request
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                request.headers.push((
+                    "Content-Type".to_string(),
+                    "application/x-www-form-urlencoded".to_string(),
+                ));
+            }
+        } else {
+            request.body = tag_value(&b).into_bytes().into();
+        }
+    }
+    Ok(Prepared {
+        request,
+        user_tags,
+        name,
+        callback,
+    })
+}
+
+fn form_encode(pairs: &[(String, String)]) -> String {
+    fn enc(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(b as char)
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    }
+    let mut sorted: Vec<&(String, String)> = pairs.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn run<'js>(
+    ctx: &Ctx<'js>,
+    state: &VuState,
+    prepared: Vec<Prepared>,
+) -> rquickjs::Result<Vec<Value<'js>>> {
+    if state.interrupted.get() {
+        return Err(throw(ctx, "iteration interrupted"));
+    }
+    state.flush();
+    let requests = prepared.iter().map(|p| p.request.clone()).collect();
+    let exchanges = match state.suspender.suspend(Suspend::Http(requests)) {
+        Resume::Http(ex) => ex,
+        Resume::Cancelled => {
+            state.interrupted.set(true);
+            return Err(throw(ctx, "iteration interrupted"));
+        }
+        _ => return Err(throw(ctx, "internal error: unexpected resume")),
+    };
+    let throw_on_error = state.settings.borrow().throw;
+    let mut out = Vec::with_capacity(exchanges.len());
+    for (p, ex) in prepared.iter().zip(exchanges) {
+        record(state, p, &ex);
+        if !ex.response.error.is_empty() {
+            tracing::warn!(error = %ex.response.error, url = %p.request.url, "Request Failed");
+            if throw_on_error {
+                return Err(throw(ctx, &ex.response.error));
+            }
+        }
+        out.push(response_object(ctx, p, ex)?);
+    }
+    state.flush();
+    Ok(out)
+}
+
+/// Emits the samples of every hop of one exchange.
+fn record(state: &VuState, p: &Prepared, ex: &Exchange) {
+    let base = state.tags();
+    let vu_callback = state.response_callback.borrow();
+    let callback = match &p.callback {
+        Some(cb) => cb.as_ref(),
+        None => vu_callback.as_ref(),
+    };
+    for hop in &ex.hops {
+        let expected = callback.map(|cb| cb.matches(hop.status));
+        let tags = Arc::new(hop_tags(&base, p, hop, expected));
+        let t = &hop.timings;
+        state.emit(builtin::HTTP_REQS, 1.0, tags.clone());
+        state.emit(builtin::HTTP_REQ_DURATION, t.duration, tags.clone());
+        state.emit(builtin::HTTP_REQ_BLOCKED, t.blocked, tags.clone());
+        state.emit(builtin::HTTP_REQ_CONNECTING, t.connecting, tags.clone());
+        state.emit(
+            builtin::HTTP_REQ_TLS_HANDSHAKING,
+            t.tls_handshaking,
+            tags.clone(),
+        );
+        state.emit(builtin::HTTP_REQ_SENDING, t.sending, tags.clone());
+        state.emit(builtin::HTTP_REQ_WAITING, t.waiting, tags.clone());
+        state.emit(builtin::HTTP_REQ_RECEIVING, t.receiving, tags.clone());
+        if let Some(ok) = expected {
+            state.emit(builtin::HTTP_REQ_FAILED, if ok { 0.0 } else { 1.0 }, tags);
+        }
+        state
+            .bytes_sent
+            .set(state.bytes_sent.get() + hop.bytes_sent);
+        state
+            .bytes_received
+            .set(state.bytes_received.get() + hop.bytes_received);
+    }
+}
+
+fn hop_tags(base: &TagSet, p: &Prepared, hop: &Hop, expected: Option<bool>) -> TagSet {
+    let mut set = base.clone();
+    for (k, v) in &p.user_tags {
+        set.insert(k.as_str(), v.as_str());
+    }
+    let name = p.name.clone().unwrap_or_else(|| hop.url.clone());
+    set.insert("url", p.name.clone().unwrap_or_else(|| hop.url.clone()));
+    set.insert("name", name);
+    set.insert("method", hop.method.as_str());
+    set.insert("status", hop.status.to_string());
+    if hop.status != 0 || hop.error.is_empty() {
+        set.insert("proto", hop.proto.as_str());
+    }
+    if let Some(ok) = expected {
+        set.insert("expected_response", if ok { "true" } else { "false" });
+    }
+    if hop.error_code != 0 {
+        set.insert("error_code", hop.error_code.to_string());
+    }
+    if !hop.error.is_empty() {
+        set.insert("error", hop.error.as_str());
+    }
+    set
+}
+
+fn response_object<'js>(
+    ctx: &Ctx<'js>,
+    p: &Prepared,
+    ex: Exchange,
+) -> rquickjs::Result<Value<'js>> {
+    let r = ex.response;
+    let o = Object::new(ctx.clone())?;
+    o.set("status", r.status)?;
+    o.set("status_text", r.status_text)?;
+    o.set("proto", r.proto)?;
+    o.set("url", r.url)?;
+    let headers = Object::new(ctx.clone())?;
+    for (k, v) in &r.headers {
+        headers.set(k.as_str(), v.as_str())?;
+    }
+    o.set("headers", headers)?;
+    let body: Value = match (&r.body, p.request.response_type) {
+        (None, _) | (_, ResponseType::None) => Value::new_null(ctx.clone()),
+        (Some(b), ResponseType::Binary) => array_buffer(ctx, b)?,
+        (Some(b), ResponseType::Text) => {
+            rquickjs::String::from_str(ctx.clone(), &String::from_utf8_lossy(b))?.into_value()
+        }
+    };
+    o.set("body", body)?;
+    let t = &r.timings;
+    let timings = Object::new(ctx.clone())?;
+    timings.set("duration", t.duration)?;
+    timings.set("blocked", t.blocked)?;
+    timings.set("looking_up", t.looking_up)?;
+    timings.set("connecting", t.connecting)?;
+    timings.set("tls_handshaking", t.tls_handshaking)?;
+    timings.set("sending", t.sending)?;
+    timings.set("waiting", t.waiting)?;
+    timings.set("receiving", t.receiving)?;
+    o.set("timings", timings)?;
+    o.set("error", r.error)?;
+    o.set("error_code", r.error_code)?;
+    o.set("cookies", Object::new(ctx.clone())?)?;
+    let req = Object::new(ctx.clone())?;
+    req.set("method", p.request.method.as_str())?;
+    req.set("url", p.request.url.as_str())?;
+    let rh = Object::new(ctx.clone())?;
+    for (k, v) in &p.request.headers {
+        let arr = Array::new(ctx.clone())?;
+        arr.set(0, v.as_str())?;
+        rh.set(k.as_str(), arr)?;
+    }
+    req.set("headers", rh)?;
+    req.set(
+        "body",
+        String::from_utf8_lossy(&p.request.body).into_owned(),
+    )?;
+    o.set("request", req)?;
+    Ok(o.into_value())
+}

@@ -1,0 +1,102 @@
+//! Native half of the `k6` module: checks, groups and sleep.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use rquickjs::prelude::Opt;
+use rquickjs::{Ctx, Function, Object, Value};
+
+use crate::js::convert::{tag_pairs, throw};
+use crate::js::coroutine::{Resume, Suspend};
+use crate::js::state::{Phase, VuState};
+use crate::metrics::builtin;
+
+pub fn install<'js>(
+    ctx: &Ctx<'js>,
+    native: &Object<'js>,
+    state: &Rc<VuState>,
+) -> rquickjs::Result<()> {
+    let st = state.clone();
+    native.set(
+        "check",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, name: String, ok: bool, tags: Opt<Value<'js>>| {
+                check(&ctx, &st, &name, ok, tags.0)
+            },
+        )?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "groupEnter",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, name: String| {
+            if st.phase.get() == Phase::Init {
+                return Err(throw(&ctx, "group() can't be used in the init context"));
+            }
+            st.enter_group(&name).map_err(|e| throw(&ctx, &e))
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "groupExit",
+        Function::new(ctx.clone(), move || st.exit_group())?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "sleep",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, secs: f64| {
+            sleep(&ctx, &st, secs)
+        })?,
+    )?;
+    Ok(())
+}
+
+fn check<'js>(
+    ctx: &Ctx<'js>,
+    state: &VuState,
+    name: &str,
+    ok: bool,
+    tags: Option<Value<'js>>,
+) -> rquickjs::Result<()> {
+    if state.phase.get() == Phase::Init {
+        return Err(throw(ctx, "check() can't be used in the init context"));
+    }
+    if name.contains("::") {
+        return Err(throw(
+            ctx,
+            &format!("check names may not contain '::': {name}"),
+        ));
+    }
+    let base = state.tags();
+    let mut set = (*base).clone();
+    set.insert("check", name);
+    if let Some(obj) = tags.as_ref().and_then(Value::as_object) {
+        for (k, v) in tag_pairs(obj) {
+            set.insert(k, v);
+        }
+    }
+    state.emit(
+        builtin::CHECKS,
+        if ok { 1.0 } else { 0.0 },
+        std::sync::Arc::new(set),
+    );
+    Ok(())
+}
+
+fn sleep(ctx: &Ctx<'_>, state: &VuState, secs: f64) -> rquickjs::Result<()> {
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(throw(ctx, &format!("sleep: invalid duration {secs}")));
+    }
+    if state.interrupted.get() {
+        return Ok(());
+    }
+    state.flush();
+    match state
+        .suspender
+        .suspend(Suspend::Sleep(Duration::from_secs_f64(secs)))
+    {
+        Resume::Cancelled => state.interrupted.set(true),
+        _ => {}
+    }
+    Ok(())
+}

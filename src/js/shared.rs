@@ -1,0 +1,166 @@
+//! What all VUs of one test share: the script's files, the environment, the metric registry, the
+//! sample channel, settings from the consolidated options, SharedArrays and instance counters.
+//! `Send + Sync`: VUs on every worker thread hold an `Arc` of it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::metrics::{Registry, SampleSender, TagSet};
+
+use super::loader::ScriptFiles;
+
+/// Settings VUs take from the consolidated options. Set once options are known; the options VU runs
+/// with the defaults.
+#[derive(Clone, Debug)]
+pub struct VuSettings {
+    pub user_agent: String,
+    pub max_redirects: u32,
+    pub discard_response_bodies: bool,
+    pub no_cookies_reset: bool,
+    /// `throw` option: failed requests throw instead of returning status 0.
+    pub throw: bool,
+    /// Test-wide tags (`--tag`, `options.tags`).
+    pub test_tags: TagSet,
+    /// `http.batch` parallelism.
+    pub batch: usize,
+    /// Minimum iteration duration; iterations that end earlier sleep the rest.
+    pub min_iteration_duration: Duration,
+    /// Host name overrides (`options.hosts`).
+    pub hosts: BTreeMap<String, String>,
+    pub insecure_skip_tls_verify: bool,
+}
+
+impl Default for VuSettings {
+    fn default() -> Self {
+        VuSettings {
+            user_agent: format!("Grafana k6/1.1.0 (loadgate/{})", env!("CARGO_PKG_VERSION")),
+            max_redirects: 10,
+            discard_response_bodies: false,
+            no_cookies_reset: false,
+            throw: false,
+            test_tags: TagSet::new(),
+            batch: 20,
+            min_iteration_duration: Duration::ZERO,
+            hosts: BTreeMap::new(),
+            insecure_skip_tls_verify: false,
+        }
+    }
+}
+
+/// Counters behind `exec.instance`.
+#[derive(Debug, Default)]
+pub struct InstanceCounters {
+    pub iterations_completed: AtomicU64,
+    pub iterations_interrupted: AtomicU64,
+    pub vus_active: AtomicU64,
+    pub vus_initialized: AtomicU64,
+}
+
+/// State shared by every VU of a test.
+pub struct TestShared {
+    pub files: ScriptFiles,
+    /// `__ENV` before scenario `env` is applied.
+    pub env: BTreeMap<String, String>,
+    pub registry: Arc<Registry>,
+    pub samples: SampleSender,
+    settings: RwLock<Arc<VuSettings>>,
+    /// `exec.test.options`: the consolidated options as JSON, once known.
+    pub options_json: RwLock<Option<String>>,
+    shared_arrays: Mutex<HashMap<String, Arc<Vec<String>>>>,
+    pub counters: InstanceCounters,
+    /// When the test started (for `exec.instance.currentTestRunDuration`).
+    pub started: Instant,
+    pub started_at: SystemTime,
+    /// `exec.test.fail(msg)` was called (k6 exit 110).
+    failed: Mutex<Option<String>>,
+}
+
+impl TestShared {
+    /// State for a test of `script` (read through `files`), with `env` as `__ENV`.
+    pub fn new(
+        files: ScriptFiles,
+        env: BTreeMap<String, String>,
+        registry: Arc<Registry>,
+        samples: SampleSender,
+    ) -> Self {
+        TestShared {
+            files,
+            env,
+            registry,
+            samples,
+            settings: RwLock::new(Arc::new(VuSettings::default())),
+            options_json: RwLock::new(None),
+            shared_arrays: Mutex::new(HashMap::new()),
+            counters: InstanceCounters::default(),
+            started: Instant::now(),
+            started_at: SystemTime::now(),
+            failed: Mutex::new(None),
+        }
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Arc<VuSettings> {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the settings (once options are consolidated).
+    pub fn set_settings(&self, settings: VuSettings) {
+        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);
+    }
+
+    /// The main script's path.
+    pub fn script_path(&self) -> &Path {
+        self.files.main()
+    }
+
+    /// A SharedArray's elements (JSON strings), creating them with `make` the first time.
+    pub fn shared_array<E>(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Result<Vec<String>, E>,
+    ) -> Result<Arc<Vec<String>>, E> {
+        let mut arrays = self.shared_arrays.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = arrays.get(name) {
+            return Ok(a.clone());
+        }
+        let a = Arc::new(make()?);
+        arrays.insert(name.to_string(), a.clone());
+        Ok(a)
+    }
+
+    /// Marks the test failed (`exec.test.fail`).
+    pub fn mark_failed(&self, msg: String) {
+        let mut f = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        if f.is_none() {
+            *f = Some(msg);
+        }
+    }
+
+    /// The message of `exec.test.fail`, if it was called.
+    pub fn failed(&self) -> Option<String> {
+        self.failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Elapsed test time.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Adds to an instance counter.
+    pub fn count(counter: &AtomicU64, delta: i64) {
+        if delta >= 0 {
+            counter.fetch_add(delta as u64, Ordering::Relaxed);
+        } else {
+            counter.fetch_sub((-delta) as u64, Ordering::Relaxed);
+        }
+    }
+}

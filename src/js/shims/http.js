@@ -1,0 +1,116 @@
+// k6/http over the native request/batch functions. Responses are plain objects from Rust with this
+// module's Response prototype (json(), html() helpers).
+const n = globalThis.__k6;
+
+class Response {
+  json(selector) {
+    if (selector === undefined) {
+      if (this.__json === undefined) {
+        if (this.body === null || this.body === undefined) throw new Error('cannot parse a null body as JSON');
+        const text = typeof this.body === 'string' ? this.body : n.utf8(this.body);
+        Object.defineProperty(this, '__json', { value: JSON.parse(text), enumerable: false, writable: true });
+      }
+      return this.__json;
+    }
+    if (this.body === null || this.body === undefined) return undefined;
+    const text = typeof this.body === 'string' ? this.body : n.utf8(this.body);
+    const found = n.gjson(text, String(selector));
+    return found === undefined ? undefined : JSON.parse(found);
+  }
+  html() {
+    throw new Error('k6/html is not supported by loadgate yet');
+  }
+}
+
+function wrap(r) {
+  Object.setPrototypeOf(r, Response.prototype);
+  return r;
+}
+
+function target(url) {
+  return url;
+}
+
+export function request(method, url, body, params) {
+  return wrap(n.request(String(method).toUpperCase(), target(url), body, params));
+}
+export function get(url, params) { return request('GET', url, null, params); }
+export function head(url, params) { return request('HEAD', url, null, params); }
+export function post(url, body, params) { return request('POST', url, body, params); }
+export function put(url, body, params) { return request('PUT', url, body, params); }
+export function patch(url, body, params) { return request('PATCH', url, body, params); }
+export function del(url, body, params) { return request('DELETE', url, body, params); }
+export function options(url, body, params) { return request('OPTIONS', url, body, params); }
+
+function normalize(r) {
+  if (typeof r === 'string' || (r && r.__lgUrl)) return ['GET', r, null, undefined];
+  if (Array.isArray(r)) return [String(r[0]).toUpperCase(), r[1], r[2] === undefined ? null : r[2], r[3]];
+  if (r && typeof r === 'object') {
+    return [String(r.method || 'GET').toUpperCase(), r.url, r.body === undefined ? null : r.body, r.params];
+  }
+  throw new TypeError('invalid batch request: ' + r);
+}
+
+export function batch(requests) {
+  if (Array.isArray(requests)) {
+    return n.batch(requests.map(normalize)).map(wrap);
+  }
+  const keys = Object.keys(requests);
+  const out = n.batch(keys.map((k) => normalize(requests[k])));
+  const result = {};
+  keys.forEach((k, i) => { result[k] = wrap(out[i]); });
+  return result;
+}
+
+export function expectedStatuses(...args) {
+  const ranges = [];
+  for (const a of args) {
+    if (typeof a === 'number') ranges.push([a, a]);
+    else if (a && typeof a.min === 'number' && typeof a.max === 'number') ranges.push([a.min, a.max]);
+    else throw new TypeError('expectedStatuses takes status codes or {min, max} objects');
+  }
+  return { __lgExpected: ranges };
+}
+
+export function setResponseCallback(cb) {
+  n.setResponseCallback(cb);
+}
+
+export function url(strings, ...values) {
+  let u = '';
+  let name = '';
+  strings.forEach((s, i) => {
+    u += s;
+    name += s;
+    if (i < values.length) {
+      u += values[i];
+      name += '${}';
+    }
+  });
+  return { __lgUrl: true, url: u, name, toString() { return u; } };
+}
+
+export function file(data, filename, contentType) {
+  return { __lgFile: true, data, filename: filename || 'file', content_type: contentType || 'application/octet-stream' };
+}
+
+export function cookieJar() {
+  return jar;
+}
+
+const jar = {
+  cookiesForURL(u) { return n.jarCookiesForUrl(String(u)); },
+  set(u, name, value, opts) { n.jarSet(String(u), String(name), String(value), opts); },
+  clear(u) { n.jarClear(String(u)); },
+  delete(u, name) { n.jarDelete(String(u), String(name)); },
+};
+
+export const TLS_1_0 = 'tls1.0';
+export const TLS_1_1 = 'tls1.1';
+export const TLS_1_2 = 'tls1.2';
+export const TLS_1_3 = 'tls1.3';
+
+export default {
+  request, get, head, post, put, patch, del, options, batch, expectedStatuses, setResponseCallback,
+  url, file, cookieJar, TLS_1_0, TLS_1_1, TLS_1_2, TLS_1_3,
+};

@@ -1,0 +1,600 @@
+//! A VU: one QuickJS runtime and context on its own coroutine stack, driven by a local task on a
+//! worker thread. [`JsVu`] is the `Send` handle executors hold; [`spawn_vu`] creates one.
+//!
+//! Life of a VU: the driver resumes the coroutine, which builds the runtime, installs the k6
+//! modules, evaluates the script (the init context) and suspends with `Ready`. From then on every
+//! command (iteration, setup, teardown, handleSummary) resumes it; host functions suspend it for
+//! HTTP and sleep; it suspends with `Done` at the end of each command. On shutdown it returns, which
+//! drops the JS runtime on its own stack.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use futures_util::future::{BoxFuture, join_all};
+use rquickjs::{Context, Ctx, Function, Module, Object, Runtime, Value};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{IterationOutcome, IterationSpec, RunError, SetupData, Vu, VuIds};
+use crate::http::{ClientConfig, HttpClient};
+use crate::metrics::builtin;
+
+use super::coroutine::{
+    Command, InitInfo, Reply, Resume, STACK_HEADROOM, SummaryOutput, Suspend, Suspender,
+    VU_STACK_SIZE, VuCoroutine,
+};
+use super::loader::{ScriptLoader, ScriptResolver};
+use super::log;
+use super::modules;
+use super::shared::TestShared;
+use super::state::{Phase, VuState};
+use super::worker::Workers;
+
+/// Sends commands to a VU.
+pub type CommandTx = mpsc::UnboundedSender<(Command, oneshot::Sender<Reply>)>;
+type CommandRx = mpsc::UnboundedReceiver<(Command, oneshot::Sender<Reply>)>;
+
+/// The handle of one VU. Dropping it shuts the VU down once it is idle.
+pub struct JsVu {
+    ids: VuIds,
+    tx: CommandTx,
+}
+
+impl JsVu {
+    /// Sends a command and waits for its reply.
+    pub async fn call(&self, cmd: Command) -> Result<Reply, RunError> {
+        Self::call_on(&self.tx, cmd).await
+    }
+
+    /// A clone of the command channel, for futures that must not borrow the VU.
+    pub fn sender(&self) -> CommandTx {
+        self.tx.clone()
+    }
+
+    /// Sends a command on `tx` and waits for its reply.
+    pub async fn call_on(tx: &CommandTx, cmd: Command) -> Result<Reply, RunError> {
+        let (reply_tx, rx) = oneshot::channel();
+        tx.send((cmd, reply_tx))
+            .map_err(|_| RunError::Internal("the VU has stopped".to_string()))?;
+        rx.await
+            .map_err(|_| RunError::Internal("the VU stopped without answering".to_string()))
+    }
+}
+
+impl Vu for JsVu {
+    fn ids(&self) -> VuIds {
+        self.ids
+    }
+
+    fn run_iteration(&mut self, spec: IterationSpec) -> BoxFuture<'_, IterationOutcome> {
+        Box::pin(async move {
+            match self.call(Command::Iterate(Box::new(spec))).await {
+                Ok(Reply::Iteration(outcome)) => outcome,
+                Ok(_) => IterationOutcome::Failed("internal error: unexpected reply".to_string()),
+                Err(e) => IterationOutcome::Failed(e.to_string()),
+            }
+        })
+    }
+}
+
+/// Creates a VU on one of the workers and waits for its init context to finish.
+/// `read_options` asks for the exported options as JSON (the options VU, `__VU` = 0).
+pub async fn spawn_vu(
+    workers: &Workers,
+    shared: Arc<TestShared>,
+    ids: VuIds,
+    read_options: bool,
+) -> Result<(JsVu, InitInfo), RunError> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (init_tx, init_rx) = oneshot::channel();
+    let spawned = workers.spawn(move || {
+        tokio::task::spawn_local(async move {
+            let stack = match DefaultStack::new(VU_STACK_SIZE) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = init_tx.send(Err(RunError::Internal(format!(
+                        "cannot allocate a VU stack: {e} (too many VUs for this process?)"
+                    ))));
+                    return;
+                }
+            };
+            let no_cookies_reset = shared.settings().no_cookies_reset;
+            let body_shared = shared.clone();
+            let co: VuCoroutine =
+                Coroutine::with_stack(stack, move |y: &Yielder<Resume, Suspend>, _first| {
+                    vu_body(y, body_shared, ids, read_options)
+                });
+            let http = Rc::new(HttpClient::new(ClientConfig::default()));
+            drive(co, rx, init_tx, http, no_cookies_reset).await;
+        });
+    });
+    if !spawned {
+        return Err(RunError::Internal(
+            "the VU workers have stopped".to_string(),
+        ));
+    }
+    let info = init_rx
+        .await
+        .map_err(|_| RunError::Internal("the VU stopped during init".to_string()))??;
+    Ok((JsVu { ids, tx }, info))
+}
+
+/// The driver: resumes the coroutine and serves what it suspends for, until it returns.
+async fn drive(
+    mut co: VuCoroutine,
+    mut rx: CommandRx,
+    init_tx: oneshot::Sender<Result<InitInfo, RunError>>,
+    http: Rc<HttpClient>,
+    no_cookies_reset: bool,
+) {
+    let mut init_tx = Some(init_tx);
+    let mut reply_to: Option<oneshot::Sender<Reply>> = None;
+    let mut interrupt: Option<CancellationToken> = None;
+    let mut input = Resume::Slept;
+    loop {
+        let out = match co.resume(input) {
+            CoroutineResult::Return(()) => break,
+            CoroutineResult::Yield(out) => out,
+        };
+        input = match out {
+            Suspend::Ready(result) => {
+                let ok = result.is_ok();
+                if let Some(tx) = init_tx.take() {
+                    let _ = tx.send(result);
+                }
+                if !ok {
+                    Resume::Command(Command::Shutdown)
+                } else {
+                    next_command(
+                        &mut rx,
+                        &mut reply_to,
+                        &mut interrupt,
+                        &http,
+                        no_cookies_reset,
+                    )
+                    .await
+                }
+            }
+            Suspend::Done(reply) => {
+                if let Some(tx) = reply_to.take() {
+                    let _ = tx.send(reply);
+                }
+                next_command(
+                    &mut rx,
+                    &mut reply_to,
+                    &mut interrupt,
+                    &http,
+                    no_cookies_reset,
+                )
+                .await
+            }
+            Suspend::Http(requests) => {
+                let all = join_all(requests.into_iter().map(|r| http.execute(r)));
+                match &interrupt {
+                    Some(token) => tokio::select! {
+                        out = all => Resume::Http(out),
+                        _ = token.cancelled() => Resume::Cancelled,
+                    },
+                    None => Resume::Http(all.await),
+                }
+            }
+            Suspend::Sleep(d) => match &interrupt {
+                Some(token) => tokio::select! {
+                    _ = tokio::time::sleep(d) => Resume::Slept,
+                    _ = token.cancelled() => Resume::Cancelled,
+                },
+                None => {
+                    tokio::time::sleep(d).await;
+                    Resume::Slept
+                }
+            },
+        };
+    }
+}
+
+async fn next_command(
+    rx: &mut CommandRx,
+    reply_to: &mut Option<oneshot::Sender<Reply>>,
+    interrupt: &mut Option<CancellationToken>,
+    http: &HttpClient,
+    no_cookies_reset: bool,
+) -> Resume {
+    match rx.recv().await {
+        Some((cmd, tx)) => {
+            *reply_to = Some(tx);
+            *interrupt = match &cmd {
+                Command::Iterate(spec) => {
+                    if !no_cookies_reset {
+                        http.reset_cookies();
+                    }
+                    Some(spec.interrupt.clone())
+                }
+                _ => None,
+            };
+            Resume::Command(cmd)
+        }
+        None => Resume::Command(Command::Shutdown),
+    }
+}
+
+/// The coroutine body: everything JS happens in here, on the VU's own stack.
+fn vu_body(y: &Yielder<Resume, Suspend>, shared: Arc<TestShared>, ids: VuIds, read_options: bool) {
+    // SAFETY: the suspender is only used by host functions of the runtime created below, which is
+    // dropped before this function returns.
+    let suspender = unsafe { Suspender::new(y) };
+    let rt = match Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            suspender.suspend(Suspend::Ready(Err(RunError::Internal(format!(
+                "cannot create a JS runtime: {e}"
+            )))));
+            return;
+        }
+    };
+    rt.set_max_stack_size(VU_STACK_SIZE - STACK_HEADROOM);
+    rt.set_loader(
+        ScriptResolver {
+            files: shared.clone(),
+        },
+        ScriptLoader {
+            files: shared.clone(),
+        },
+    );
+    let ctx = match Context::full(&rt) {
+        Ok(c) => c,
+        Err(e) => {
+            suspender.suspend(Suspend::Ready(Err(RunError::Internal(format!(
+                "cannot create a JS context: {e}"
+            )))));
+            return;
+        }
+    };
+    let state = Rc::new(VuState::new(shared, suspender, ids));
+    let handler_state = state.clone();
+    rt.set_interrupt_handler(Some(Box::new(move || handler_state.should_interrupt())));
+    ctx.with(|ctx| serve(&ctx, &state, read_options));
+    rt.set_interrupt_handler(None);
+    drop(ctx);
+    drop(state);
+    drop(rt);
+}
+
+/// Init, then commands until shutdown.
+fn serve<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>, read_options: bool) {
+    let suspender = state.suspender;
+    let (exports, info) = match init(ctx, state, read_options) {
+        Ok(v) => v,
+        Err(e) => {
+            suspender.suspend(Suspend::Ready(Err(e)));
+            return;
+        }
+    };
+    TestShared::count(&state.shared.counters.vus_initialized, 1);
+    let mut data_cache: Option<(Arc<SetupData>, Value<'js>)> = None;
+    let mut input = suspender.suspend(Suspend::Ready(Ok(info)));
+    loop {
+        let cmd = match input {
+            Resume::Command(c) => c,
+            _ => Command::Shutdown,
+        };
+        let reply = match cmd {
+            Command::Shutdown => break,
+            Command::Iterate(spec) => {
+                let data = setup_value(ctx, &mut data_cache, &spec.setup_data);
+                Reply::Iteration(iterate(ctx, state, &exports, *spec, data))
+            }
+            Command::Setup => Reply::Setup(setup(ctx, state, &exports)),
+            Command::Teardown(data) => Reply::Teardown(teardown(ctx, state, &exports, data)),
+            Command::HandleSummary(json) => {
+                Reply::Summary(handle_summary(ctx, state, &exports, &json))
+            }
+        };
+        input = suspender.suspend(Suspend::Done(reply));
+    }
+}
+
+/// The parsed setup data, parsed once per distinct value.
+fn setup_value<'js>(
+    ctx: &Ctx<'js>,
+    cache: &mut Option<(Arc<SetupData>, Value<'js>)>,
+    data: &Arc<SetupData>,
+) -> Value<'js> {
+    if let Some((arc, v)) = cache.as_ref() {
+        if Arc::ptr_eq(arc, data) {
+            return v.clone();
+        }
+    }
+    let v = match data.as_deref() {
+        Some(json) => ctx
+            .json_parse(json)
+            .unwrap_or_else(|_| Value::new_undefined(ctx.clone())),
+        None => Value::new_undefined(ctx.clone()),
+    };
+    *cache = Some((data.clone(), v.clone()));
+    v
+}
+
+fn init<'js>(
+    ctx: &Ctx<'js>,
+    state: &Rc<VuState>,
+    read_options: bool,
+) -> Result<(Object<'js>, InitInfo), RunError> {
+    let err = |e: rquickjs::Error| RunError::Script(describe(ctx, e));
+    modules::install(ctx, state).map_err(err)?;
+    let globals = ctx.globals();
+    let env = Object::new(ctx.clone()).map_err(err)?;
+    for (k, v) in &state.shared.env {
+        env.set(k.as_str(), v.as_str()).map_err(err)?;
+    }
+    globals.set("__ENV", env).map_err(err)?;
+    globals
+        .set("__VU", state.ids.id_in_instance as f64)
+        .map_err(err)?;
+    let files = &state.shared.files;
+    let name = files.main_name();
+    let source = files
+        .read_path(files.main())
+        .map_err(|e| RunError::Script(e.to_string()))?;
+    let module = Module::declare(ctx.clone(), name, source.to_vec()).map_err(err)?;
+    let (module, promise) = module.eval().map_err(err)?;
+    promise.finish::<()>().map_err(err)?;
+    let exports = module.namespace().map_err(err)?;
+    let names: Vec<String> = exports.keys::<String>().filter_map(Result::ok).collect();
+    let mut info = InitInfo {
+        exports: names,
+        options_json: None,
+    };
+    if read_options {
+        let options: Value = exports.get("options").map_err(err)?;
+        if !options.is_undefined() {
+            info.options_json = ctx
+                .json_stringify(options)
+                .map_err(err)?
+                .and_then(|s| s.to_string().ok());
+        }
+    }
+    Ok((exports, info))
+}
+
+/// A JS error as k6 shows it: the message and the stack with script positions.
+pub fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
+    if !matches!(e, rquickjs::Error::Exception) {
+        return e.to_string();
+    }
+    let v = ctx.catch();
+    if let Some(exc) = v.as_exception() {
+        let name: String = exc.get("name").unwrap_or_else(|_| "Error".to_string());
+        let mut out = format!("{name}: {}", exc.message().unwrap_or_default());
+        if let Some(stack) = exc.stack() {
+            let stack = stack.trim_end();
+            if !stack.is_empty() {
+                out.push('\n');
+                out.push_str(stack);
+            }
+        }
+        return out;
+    }
+    super::convert::tag_value(&v)
+}
+
+fn iterate<'js>(
+    ctx: &Ctx<'js>,
+    state: &VuState,
+    exports: &Object<'js>,
+    spec: IterationSpec,
+    data: Value<'js>,
+) -> IterationOutcome {
+    let shared = state.shared.clone();
+    state.phase.set(Phase::Iteration);
+    state.interrupted.set(false);
+    *state.aborted.borrow_mut() = None;
+    *state.interrupt.borrow_mut() = Some(spec.interrupt.clone());
+    let settings = shared.settings();
+    if !Arc::ptr_eq(&settings, &state.settings.borrow()) {
+        *state.settings.borrow_mut() = settings.clone();
+        state.invalidate_tags();
+    }
+    let same_scenario = state
+        .scenario
+        .borrow()
+        .as_ref()
+        .is_some_and(|s| Arc::ptr_eq(s, &spec.scenario));
+    if !same_scenario {
+        *state.scenario.borrow_mut() = Some(spec.scenario.clone());
+        state.invalidate_tags();
+        let _ = set_env(ctx, state, &spec);
+    }
+    let iter = state.iter.get() + 1;
+    state.iter.set(iter);
+    let _ = ctx.globals().set("__ITER", iter as f64);
+    *state
+        .scenario_iterations
+        .borrow_mut()
+        .entry(spec.scenario.name.clone())
+        .or_insert(0) += 1;
+    state.iteration_in_instance.set(spec.iteration_in_instance);
+    state.iteration_in_test.set(spec.iteration_in_test);
+    state.reset_group("");
+    TestShared::count(&shared.counters.vus_active, 1);
+
+    let started = Instant::now();
+    let result = match exports.get::<_, Value>(spec.scenario.exec.as_str()) {
+        Ok(f) => match f.as_function() {
+            Some(f) => f.call::<_, Value>((data,)).map(|_| ()),
+            None => Err(rquickjs::Exception::throw_message(
+                ctx,
+                &format!("function '{}' not found in exports", spec.scenario.exec),
+            )),
+        },
+        Err(e) => Err(e),
+    };
+    let outcome = match result {
+        Ok(()) => IterationOutcome::Completed,
+        Err(e) => {
+            let text = describe(ctx, e);
+            if let Some(msg) = state.aborted.borrow().clone() {
+                IterationOutcome::Aborted(msg)
+            } else if state.interrupted.get() {
+                IterationOutcome::Interrupted
+            } else {
+                log::script_error(&shared, &text, &spec.scenario);
+                IterationOutcome::Failed(text)
+            }
+        }
+    };
+    while state.group.borrow().len() > 0 {
+        state.exit_group();
+    }
+    state.reset_group("");
+    let tags = state.tags();
+    if matches!(
+        outcome,
+        IterationOutcome::Completed | IterationOutcome::Failed(_)
+    ) {
+        state.emit(builtin::ITERATIONS, 1.0, tags.clone());
+        state.emit(
+            builtin::ITERATION_DURATION,
+            started.elapsed().as_secs_f64() * 1000.0,
+            tags.clone(),
+        );
+        TestShared::count(&shared.counters.iterations_completed, 1);
+    } else {
+        TestShared::count(&shared.counters.iterations_interrupted, 1);
+    }
+    state.emit_data(&tags);
+    state.flush();
+    TestShared::count(&shared.counters.vus_active, -1);
+    let min = state.settings.borrow().min_iteration_duration;
+    let spent = started.elapsed();
+    if outcome == IterationOutcome::Completed && spent < min && !state.interrupted.get() {
+        let _ = state.suspender.suspend(Suspend::Sleep(min - spent));
+    }
+    *state.interrupt.borrow_mut() = None;
+    outcome
+}
+
+fn set_env<'js>(ctx: &Ctx<'js>, state: &VuState, spec: &IterationSpec) -> rquickjs::Result<()> {
+    let env = Object::new(ctx.clone())?;
+    for (k, v) in &state.shared.env {
+        env.set(k.as_str(), v.as_str())?;
+    }
+    for (k, v) in &spec.scenario.env {
+        env.set(k.as_str(), v.as_str())?;
+    }
+    ctx.globals().set("__ENV", env)
+}
+
+/// Calls an optional export with `args`; `Ok(None)` when it is not exported.
+fn call_export<'js>(
+    ctx: &Ctx<'js>,
+    exports: &Object<'js>,
+    name: &str,
+    arg: Option<Value<'js>>,
+) -> Result<Option<Value<'js>>, RunError> {
+    let f: Value = exports
+        .get(name)
+        .map_err(|e| RunError::Script(describe(ctx, e)))?;
+    let Some(f) = f.as_function().cloned() else {
+        return Ok(None);
+    };
+    let f: Function = f;
+    let result = match arg {
+        Some(a) => f.call::<_, Value>((a,)),
+        None => f.call::<_, Value>(()),
+    };
+    result
+        .map(Some)
+        .map_err(|e| RunError::Script(describe(ctx, e)))
+}
+
+fn lifecycle_end(state: &VuState) {
+    while state.group.borrow().matches("::").count() > 1 {
+        state.exit_group();
+    }
+    let tags = state.tags();
+    state.emit_data(&tags);
+    state.flush();
+}
+
+fn setup<'js>(
+    ctx: &Ctx<'js>,
+    state: &VuState,
+    exports: &Object<'js>,
+) -> Result<SetupData, RunError> {
+    state.phase.set(Phase::Setup);
+    state.interrupted.set(false);
+    state.reset_group("::setup");
+    let result = call_export(ctx, exports, "setup", None);
+    lifecycle_end(state);
+    if let Some(msg) = state.aborted.borrow().clone() {
+        return Err(RunError::Aborted(msg));
+    }
+    let Some(value) = result? else {
+        return Ok(None);
+    };
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    let json = ctx
+        .json_stringify(value)
+        .map_err(|e| RunError::Script(describe(ctx, e)))?
+        .and_then(|s| s.to_string().ok());
+    Ok(json)
+}
+
+fn teardown<'js>(
+    ctx: &Ctx<'js>,
+    state: &VuState,
+    exports: &Object<'js>,
+    data: SetupData,
+) -> Result<(), RunError> {
+    state.phase.set(Phase::Teardown);
+    state.interrupted.set(false);
+    state.reset_group("::teardown");
+    let arg = match data.as_deref() {
+        Some(json) => ctx.json_parse(json).ok(),
+        None => Some(Value::new_undefined(ctx.clone())),
+    };
+    let result = call_export(ctx, exports, "teardown", arg);
+    lifecycle_end(state);
+    if let Some(msg) = state.aborted.borrow().clone() {
+        return Err(RunError::Aborted(msg));
+    }
+    result.map(|_| ())
+}
+
+fn handle_summary<'js>(
+    ctx: &Ctx<'js>,
+    state: &VuState,
+    exports: &Object<'js>,
+    json: &str,
+) -> Result<Option<Vec<SummaryOutput>>, RunError> {
+    state.phase.set(Phase::Summary);
+    let f: Value = exports
+        .get("handleSummary")
+        .map_err(|e| RunError::Script(describe(ctx, e)))?;
+    if !f.is_function() {
+        return Ok(None);
+    }
+    let data = ctx
+        .json_parse(json)
+        .map_err(|e| RunError::Script(describe(ctx, e)))?;
+    let Some(value) = call_export(ctx, exports, "handleSummary", Some(data))? else {
+        return Ok(None);
+    };
+    let Some(obj) = value.as_object() else {
+        return Err(RunError::Script(
+            "handleSummary must return an object like {stdout: '...'}".to_string(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (k, v) in obj.props::<String, Value>().flatten() {
+        let content = super::convert::bytes_of(&v)
+            .unwrap_or_else(|| super::convert::tag_value(&v).into_bytes());
+        out.push(SummaryOutput { target: k, content });
+    }
+    Ok(Some(out))
+}
