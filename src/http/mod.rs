@@ -1,148 +1,35 @@
-//! TEMPORARY stub of the HTTP client (replaced by the hyper-based client from the `http` branch).
+//! The HTTP client behind `k6/http`: one [`HttpClient`] per VU with its own connection pool and
+//! cookie jar. It receives a [`Request`] (already converted from JS values by the binding), sends
+//! it over hyper's HTTP/1.1 connection API on top of a byte-counting, time-stamping socket adapter,
+//! follows redirects itself, and returns an [`Exchange`]: one [`Hop`] per request actually sent
+//! (what the binding turns into `http_req_*` samples, `data_sent`/`data_received`) plus the final
+//! [`Response`] (what becomes the JS `Response` object). Errors are k6's codes and strings
+//! (see [`error_code`]).
 
-use std::time::{Duration, Instant};
+mod auth;
+mod body;
+mod client;
+mod conn;
+pub mod cookies;
+pub mod error_code;
+mod headers;
+mod hop;
+mod io;
+mod redirect;
+mod tls;
+mod types;
 
-/// What to do with the response body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ResponseType {
-    #[default]
-    Text,
-    Binary,
-    None,
-}
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tls_tests;
 
-#[derive(Clone, Debug, Default)]
-pub struct Timings {
-    pub blocked: f64,
-    pub looking_up: f64,
-    pub connecting: f64,
-    pub tls_handshaking: f64,
-    pub sending: f64,
-    pub waiting: f64,
-    pub receiving: f64,
-    pub duration: f64,
-}
-
-#[derive(Clone, Debug)]
-pub struct Request {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: bytes::Bytes,
-    pub timeout: Duration,
-    pub max_redirects: u32,
-    pub response_type: ResponseType,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Hop {
-    pub method: String,
-    pub url: String,
-    pub status: u16,
-    pub proto: String,
-    pub timings: Timings,
-    pub error: String,
-    pub error_code: u32,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Response {
-    pub status: u16,
-    pub status_text: String,
-    pub proto: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<bytes::Bytes>,
-    pub timings: Timings,
-    pub error: String,
-    pub error_code: u32,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Exchange {
-    pub hops: Vec<Hop>,
-    pub response: Response,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct ClientConfig {
-    pub user_agent: String,
-}
-
-pub struct HttpClient {
-    client: reqwest::Client,
-    config: ClientConfig,
-}
-
-impl HttpClient {
-    pub fn new(config: ClientConfig) -> Self {
-        HttpClient {
-            client: reqwest::Client::new(),
-            config,
-        }
-    }
-
-    pub fn reset_cookies(&self) {}
-
-    pub async fn execute(&self, req: Request) -> Exchange {
-        let start = Instant::now();
-        let method =
-            reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut rb = self
-            .client
-            .request(method, &req.url)
-            .timeout(req.timeout)
-            .header("User-Agent", &self.config.user_agent)
-            .body(req.body.clone());
-        for (k, v) in &req.headers {
-            rb = rb.header(k, v);
-        }
-        let mut hop = Hop {
-            method: req.method.clone(),
-            url: req.url.clone(),
-            proto: "HTTP/1.1".into(),
-            ..Default::default()
-        };
-        let mut response = Response {
-            url: req.url.clone(),
-            proto: "HTTP/1.1".into(),
-            ..Default::default()
-        };
-        match rb.send().await {
-            Ok(r) => {
-                let waited = start.elapsed();
-                response.status = r.status().as_u16();
-                response.status_text = r.status().to_string();
-                response.headers = r
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-                    .collect();
-                let body = r.bytes().await.unwrap_or_default();
-                hop.bytes_received = body.len() as u64 + 100;
-                response.body = match req.response_type {
-                    ResponseType::None => None,
-                    _ => Some(body),
-                };
-                let total = start.elapsed();
-                response.timings.waiting = waited.as_secs_f64() * 1000.0;
-                response.timings.receiving = (total - waited).as_secs_f64() * 1000.0;
-                response.timings.duration = total.as_secs_f64() * 1000.0;
-            }
-            Err(e) => {
-                response.error = e.to_string();
-                response.error_code = if e.is_timeout() { 1050 } else { 1212 };
-            }
-        }
-        hop.status = response.status;
-        hop.timings = response.timings.clone();
-        hop.error = response.error.clone();
-        hop.error_code = response.error_code;
-        Exchange {
-            hops: vec![hop],
-            response,
-        }
-    }
-}
+pub use body::{MultipartPart, form_urlencode, multipart_form_data};
+pub use client::HttpClient;
+pub use cookies::{CookieJar, CookieOptions, ResponseCookie, SESSION_EXPIRES_MS};
+pub use error_code::HttpError;
+pub use redirect::clean_url;
+pub use types::{
+    Auth, ClientConfig, Compression, DEFAULT_USER_AGENT, Exchange, Hop, JarChoice, Request,
+    RequestCookie, RequestRecord, Response, ResponseType, Timings,
+};

@@ -36,7 +36,7 @@ pub struct VuSettings {
 impl Default for VuSettings {
     fn default() -> Self {
         VuSettings {
-            user_agent: format!("Grafana k6/1.1.0 (loadgate/{})", env!("CARGO_PKG_VERSION")),
+            user_agent: crate::http::DEFAULT_USER_AGENT.to_string(),
             max_redirects: 10,
             discard_response_bodies: false,
             no_cookies_reset: false,

@@ -4,12 +4,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{ScenarioInfo, VuIds};
+use crate::http::CookieJar;
 use crate::metrics::{MetricId, Sample, TagSet, builtin};
 
 use super::coroutine::Suspender;
@@ -79,10 +81,17 @@ pub struct VuState {
     pub settings: RefCell<Arc<VuSettings>>,
     pub bytes_sent: Cell<u64>,
     pub bytes_received: Cell<u64>,
+    /// The VU's cookie jar (owned by its HTTP client, shared with `http.cookieJar()`).
+    pub jar: Rc<CookieJar>,
 }
 
 impl VuState {
-    pub fn new(shared: Arc<TestShared>, suspender: Suspender, ids: VuIds) -> Self {
+    pub fn new(
+        shared: Arc<TestShared>,
+        suspender: Suspender,
+        ids: VuIds,
+        jar: Rc<CookieJar>,
+    ) -> Self {
         let settings = shared.settings();
         VuState {
             shared,
@@ -106,6 +115,7 @@ impl VuState {
             settings: RefCell::new(settings),
             bytes_sent: Cell::new(0),
             bytes_received: Cell::new(0),
+            jar,
         }
     }
 

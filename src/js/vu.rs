@@ -101,13 +101,25 @@ pub async fn spawn_vu(
                     return;
                 }
             };
-            let no_cookies_reset = shared.settings().no_cookies_reset;
+            let settings = shared.settings();
+            let no_cookies_reset = settings.no_cookies_reset;
+            let http = Rc::new(HttpClient::new(ClientConfig {
+                user_agent: Some(settings.user_agent.clone()),
+                insecure_skip_tls_verify: settings.insecure_skip_tls_verify,
+                hosts: settings
+                    .hosts
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                discard_response_bodies: settings.discard_response_bodies,
+                ..ClientConfig::default()
+            }));
+            let jar = http.jar().clone();
             let body_shared = shared.clone();
             let co: VuCoroutine =
                 Coroutine::with_stack(stack, move |y: &Yielder<Resume, Suspend>, _first| {
-                    vu_body(y, body_shared, ids, read_options)
+                    vu_body(y, body_shared, ids, read_options, jar)
                 });
-            let http = Rc::new(HttpClient::new(ClientConfig::default()));
             drive(co, rx, init_tx, http, no_cookies_reset).await;
         });
     });
@@ -208,7 +220,7 @@ async fn next_command(
             *interrupt = match &cmd {
                 Command::Iterate(spec) => {
                     if !no_cookies_reset {
-                        http.reset_cookies();
+                        http.jar().reset();
                     }
                     Some(spec.interrupt.clone())
                 }
@@ -221,7 +233,13 @@ async fn next_command(
 }
 
 /// The coroutine body: everything JS happens in here, on the VU's own stack.
-fn vu_body(y: &Yielder<Resume, Suspend>, shared: Arc<TestShared>, ids: VuIds, read_options: bool) {
+fn vu_body(
+    y: &Yielder<Resume, Suspend>,
+    shared: Arc<TestShared>,
+    ids: VuIds,
+    read_options: bool,
+    jar: Rc<crate::http::CookieJar>,
+) {
     // SAFETY: the suspender is only used by host functions of the runtime created below, which is
     // dropped before this function returns.
     let suspender = unsafe { Suspender::new(y) };
@@ -252,7 +270,7 @@ fn vu_body(y: &Yielder<Resume, Suspend>, shared: Arc<TestShared>, ids: VuIds, re
             return;
         }
     };
-    let state = Rc::new(VuState::new(shared, suspender, ids));
+    let state = Rc::new(VuState::new(shared, suspender, ids, jar));
     let handler_state = state.clone();
     rt.set_interrupt_handler(Some(Box::new(move || handler_state.should_interrupt())));
     ctx.with(|ctx| serve(&ctx, &state, read_options));

@@ -3,12 +3,14 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rquickjs::prelude::Opt;
 use rquickjs::{Array, Ctx, Function, Object, Value};
 
-use crate::http::{Exchange, Hop, Request, ResponseType};
+use crate::http::{
+    Auth, Compression, CookieOptions, Exchange, Hop, JarChoice, MultipartPart, Request,
+    RequestCookie, ResponseType, form_urlencode, multipart_form_data,
+};
 use crate::js::convert::{array_buffer, bytes_of, duration_of, tag_pairs, tag_value, throw};
 use crate::js::coroutine::{Resume, Suspend};
 use crate::js::state::{ExpectedStatuses, Phase, VuState};
@@ -21,6 +23,8 @@ struct Prepared {
     name: Option<String>,
     /// Per-request responseCallback: `None` = use the VU's, `Some(None)` = disabled.
     callback: Option<Option<ExpectedStatuses>>,
+    /// The script set `redirects` itself (k6 then does not warn when the limit is reached).
+    redirects_set: bool,
 }
 
 pub fn install<'js>(
@@ -73,6 +77,85 @@ pub fn install<'js>(
             *st.response_callback.borrow_mut() = parsed;
             Ok::<_, rquickjs::Error>(())
         })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "jarCookiesForUrl",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, url: String| {
+            let cookies = st
+                .jar
+                .cookies_for_url(&url)
+                .map_err(|e| throw(&ctx, &e.to_string()))?;
+            let o = Object::new(ctx.clone())?;
+            for (k, v) in cookies {
+                let list: Option<Array> = o.get(k.as_str())?;
+                let list = match list {
+                    Some(l) => l,
+                    None => {
+                        let l = Array::new(ctx.clone())?;
+                        o.set(k.as_str(), l.clone())?;
+                        l
+                    }
+                };
+                list.set(list.len(), v)?;
+            }
+            Ok::<_, rquickjs::Error>(o)
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "jarSet",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  url: String,
+                  name: String,
+                  value: String,
+                  opts: Opt<Value<'js>>| {
+                let mut options = CookieOptions::default();
+                if let Some(o) = opts.0.as_ref().and_then(Value::as_object) {
+                    options.domain = o.get::<_, Option<String>>("domain").ok().flatten();
+                    options.path = o.get::<_, Option<String>>("path").ok().flatten();
+                    options.secure = o
+                        .get::<_, Option<bool>>("secure")
+                        .ok()
+                        .flatten()
+                        .unwrap_or(false);
+                    options.http_only = o
+                        .get::<_, Option<bool>>("http_only")
+                        .ok()
+                        .flatten()
+                        .unwrap_or(false);
+                    options.max_age = o
+                        .get::<_, Option<f64>>("max_age")
+                        .ok()
+                        .flatten()
+                        .map(|n| n as i64);
+                }
+                st.jar
+                    .set(&url, &name, &value, &options)
+                    .map_err(|e| throw(&ctx, &e.to_string()))
+            },
+        )?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "jarClear",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, url: String| {
+            st.jar.clear(&url).map_err(|e| throw(&ctx, &e.to_string()))
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "jarDelete",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, url: String, name: String| {
+                st.jar
+                    .delete(&url, &name)
+                    .map_err(|e| throw(&ctx, &e.to_string()))
+            },
+        )?,
     )?;
     native.set(
         "gjson",
@@ -145,21 +228,14 @@ fn prepare<'js>(
         ),
         None => (tag_value(url), None),
     };
-    let mut request = Request {
-        method,
-        url,
-        headers: Vec::new(),
-        body: bytes::Bytes::new(),
-        timeout: Duration::from_secs(60),
-        max_redirects: settings.max_redirects,
-        response_type: if settings.discard_response_bodies {
-            ResponseType::None
-        } else {
-            ResponseType::Text
-        },
-    };
+    let mut request = Request::new(method, url);
+    request.max_redirects = settings.max_redirects;
+    if settings.discard_response_bodies {
+        request.response_type = ResponseType::None;
+    }
     let mut user_tags = Vec::new();
     let mut callback = None;
+    let mut redirects_set = false;
     if let Some(p) = params.as_ref().and_then(Value::as_object) {
         if let Ok(h) = p.get::<_, Object>("headers") {
             request.headers = tag_pairs(&h);
@@ -174,6 +250,58 @@ fn prepare<'js>(
         }
         if let Ok(Some(r)) = p.get::<_, Option<f64>>("redirects") {
             request.max_redirects = r.max(0.0) as u32;
+            redirects_set = true;
+        }
+        if let Ok(Some(a)) = p.get::<_, Option<String>>("auth") {
+            request.auth = match a.as_str() {
+                "basic" => Some(Auth::Basic),
+                "digest" => Some(Auth::Digest),
+                other => {
+                    return Err(throw(
+                        ctx,
+                        &format!("unsupported auth `{other}`: use basic or digest"),
+                    ));
+                }
+            };
+        }
+        if let Ok(Some(c)) = p.get::<_, Option<String>>("compression") {
+            for part in c.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+                request.compression.push(match part {
+                    "gzip" => Compression::Gzip,
+                    "deflate" => Compression::Deflate,
+                    other => {
+                        return Err(throw(
+                            ctx,
+                            &format!("unsupported compression `{other}`: use gzip or deflate"),
+                        ));
+                    }
+                });
+            }
+        }
+        if let Ok(cookies) = p.get::<_, Object>("cookies") {
+            for (name, v) in cookies.props::<String, Value>().flatten() {
+                let (value, replace) = match v.as_object() {
+                    Some(o) if !v.is_string() => (
+                        o.get::<_, Value>("value")
+                            .map(|x| tag_value(&x))
+                            .unwrap_or_default(),
+                        o.get::<_, Option<bool>>("replace")
+                            .ok()
+                            .flatten()
+                            .unwrap_or(false),
+                    ),
+                    _ => (tag_value(&v), false),
+                };
+                request.cookies.push(RequestCookie {
+                    name,
+                    value,
+                    replace,
+                });
+            }
+        }
+        let jar: Value = p.get("jar")?;
+        if jar.is_null() {
+            request.jar = JarChoice::Disabled;
         }
         if let Ok(Some(rt)) = p.get::<_, Option<String>>("responseType") {
             request.response_type = match rt.as_str() {
@@ -197,55 +325,92 @@ fn prepare<'js>(
         name = Some(user_tags[pos].1.clone());
     }
     if let Some(b) = body.filter(|b| !b.is_null() && !b.is_undefined()) {
-        if let Some(bytes) = bytes_of(&b) {
-            request.body = bytes.into();
-        } else if let Some(obj) = b.as_object() {
-            let pairs = tag_pairs(obj);
-            let encoded = form_encode(&pairs);
-            request.body = encoded.into_bytes().into();
-            if !request
-                .headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            {
-                request.headers.push((
-                    "Content-Type".to_string(),
-                    "application/x-www-form-urlencoded".to_string(),
-                ));
-            }
-        } else {
-            request.body = tag_value(&b).into_bytes().into();
-        }
+        encode_body(ctx, &mut request, &b)?;
+    }
+    if !request
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+    {
+        request
+            .headers
+            .push(("User-Agent".to_string(), settings.user_agent.clone()));
     }
     Ok(Prepared {
         request,
         user_tags,
         name,
         callback,
+        redirects_set,
     })
 }
 
-fn form_encode(pairs: &[(String, String)]) -> String {
-    fn enc(s: &str) -> String {
-        let mut out = String::with_capacity(s.len());
-        for b in s.bytes() {
-            match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    out.push(b as char)
-                }
-                b' ' => out.push('+'),
-                _ => out.push_str(&format!("%{b:02X}")),
+/// Sets the request body: strings and binary as they are, `http.file()` values make a multipart
+/// form, other objects a urlencoded form.
+fn encode_body<'js>(ctx: &Ctx<'js>, request: &mut Request, b: &Value<'js>) -> rquickjs::Result<()> {
+    if let Some(bytes) = bytes_of(b) {
+        request.body = bytes.into();
+        return Ok(());
+    }
+    let Some(obj) = b.as_object() else {
+        request.body = tag_value(b).into_bytes().into();
+        return Ok(());
+    };
+    let has_header = |r: &Request| {
+        r.headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    };
+    let mut parts = Vec::new();
+    let mut fields = Vec::new();
+    let mut multipart = false;
+    for prop in obj.props::<String, Value>() {
+        let (k, v) = prop?;
+        match v
+            .as_object()
+            .filter(|o| o.contains_key("__lgFile").unwrap_or(false))
+        {
+            Some(file) => {
+                multipart = true;
+                let data: Value = file.get("data")?;
+                parts.push(MultipartPart {
+                    name: k,
+                    filename: Some(file.get::<_, String>("filename")?),
+                    content_type: Some(file.get::<_, String>("content_type")?),
+                    data: bytes_of(&data).unwrap_or_default().into(),
+                });
+            }
+            None => {
+                let value = tag_value(&v);
+                fields.push((k.clone(), value.clone()));
+                parts.push(MultipartPart {
+                    name: k,
+                    filename: None,
+                    content_type: None,
+                    data: value.into_bytes().into(),
+                });
             }
         }
-        out
     }
-    let mut sorted: Vec<&(String, String)> = pairs.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    sorted
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let _ = ctx;
+    if multipart {
+        let (body, content_type) = multipart_form_data(&parts);
+        request.body = body;
+        if !has_header(request) {
+            request
+                .headers
+                .push(("Content-Type".to_string(), content_type));
+        }
+    } else {
+        request.body = form_urlencode(&fields).into_bytes().into();
+        if !has_header(request) {
+            request.headers.push((
+                "Content-Type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn run<'js>(
@@ -270,10 +435,14 @@ fn run<'js>(
     let mut out = Vec::with_capacity(exchanges.len());
     for (p, ex) in prepared.iter().zip(exchanges) {
         record(state, p, &ex);
-        if !ex.response.error.is_empty() {
-            tracing::warn!(error = %ex.response.error, url = %p.request.url, "Request Failed");
+        if ex.redirect_limit_reached && !p.redirects_set {
+            tracing::warn!("{}", ex.redirect_warning());
+        }
+        if let Some(err) = ex.hops.last().and_then(|h| h.error.as_ref()) {
+            let detail = err.log_detail(&p.request.method, &p.request.url);
+            tracing::warn!(error = %detail, "Request Failed");
             if throw_on_error {
-                return Err(throw(ctx, &ex.response.error));
+                return Err(throw(ctx, &detail));
             }
         }
         out.push(response_object(ctx, p, ex)?);
@@ -328,8 +497,11 @@ fn hop_tags(base: &TagSet, p: &Prepared, hop: &Hop, expected: Option<bool>) -> T
     set.insert("name", name);
     set.insert("method", hop.method.as_str());
     set.insert("status", hop.status.to_string());
-    if hop.status != 0 || hop.error.is_empty() {
-        set.insert("proto", hop.proto.as_str());
+    if !hop.proto.is_empty() {
+        set.insert("proto", hop.proto);
+    }
+    if !hop.tls_version.is_empty() {
+        set.insert("tls_version", hop.tls_version);
     }
     if let Some(ok) = expected {
         set.insert("expected_response", if ok { "true" } else { "false" });
@@ -337,8 +509,8 @@ fn hop_tags(base: &TagSet, p: &Prepared, hop: &Hop, expected: Option<bool>) -> T
     if hop.error_code != 0 {
         set.insert("error_code", hop.error_code.to_string());
     }
-    if !hop.error.is_empty() {
-        set.insert("error", hop.error.as_str());
+    if let Some(e) = &hop.error {
+        set.insert("error", e.to_string());
     }
     set
 }
@@ -380,21 +552,57 @@ fn response_object<'js>(
     o.set("timings", timings)?;
     o.set("error", r.error)?;
     o.set("error_code", r.error_code)?;
-    o.set("cookies", Object::new(ctx.clone())?)?;
+    o.set("remote_ip", r.remote_ip)?;
+    o.set("remote_port", r.remote_port)?;
+    o.set("tls_version", r.tls_version)?;
+    o.set("tls_cipher_suite", r.tls_cipher_suite)?;
+    let cookies = Object::new(ctx.clone())?;
+    for c in &r.cookies {
+        let list: Array = match cookies.get::<_, Option<Array>>(c.name.as_str())? {
+            Some(a) => a,
+            None => {
+                let a = Array::new(ctx.clone())?;
+                cookies.set(c.name.as_str(), a.clone())?;
+                a
+            }
+        };
+        let co = Object::new(ctx.clone())?;
+        co.set("name", c.name.as_str())?;
+        co.set("value", c.value.as_str())?;
+        co.set("domain", c.domain.as_str())?;
+        co.set("path", c.path.as_str())?;
+        co.set("http_only", c.http_only)?;
+        co.set("secure", c.secure)?;
+        co.set("max_age", c.max_age as f64)?;
+        co.set("expires", c.expires as f64)?;
+        list.set(list.len(), co)?;
+    }
+    o.set("cookies", cookies)?;
+    let rec = &r.request;
     let req = Object::new(ctx.clone())?;
-    req.set("method", p.request.method.as_str())?;
-    req.set("url", p.request.url.as_str())?;
+    req.set("method", rec.method.as_str())?;
+    req.set("url", rec.url.as_str())?;
     let rh = Object::new(ctx.clone())?;
-    for (k, v) in &p.request.headers {
+    for (k, vals) in &rec.headers {
         let arr = Array::new(ctx.clone())?;
-        arr.set(0, v.as_str())?;
+        for (i, v) in vals.iter().enumerate() {
+            arr.set(i, v.as_str())?;
+        }
         rh.set(k.as_str(), arr)?;
     }
     req.set("headers", rh)?;
-    req.set(
-        "body",
-        String::from_utf8_lossy(&p.request.body).into_owned(),
-    )?;
+    req.set("body", String::from_utf8_lossy(&rec.body).into_owned())?;
+    let rc = Object::new(ctx.clone())?;
+    for (k, v) in &rec.cookies {
+        let arr = Array::new(ctx.clone())?;
+        let c = Object::new(ctx.clone())?;
+        c.set("name", k.as_str())?;
+        c.set("value", v.as_str())?;
+        c.set("replace", false)?;
+        arr.set(0, c)?;
+        rc.set(k.as_str(), arr)?;
+    }
+    req.set("cookies", rc)?;
     o.set("request", req)?;
     Ok(o.into_value())
 }

@@ -1,0 +1,473 @@
+//! [`HttpClient`]: one per VU. `execute` runs one `http.request()`: builds each hop's headers
+//! (k6/Go defaults, cookies from the request and the jar, auth), sends it on a pooled or new
+//! connection under the request's deadline, measures it (see `hop.rs`), follows redirects and
+//! Digest challenges, and assembles the [`Exchange`].
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use tokio::time::Instant;
+use url::Url;
+
+use super::auth;
+use super::body;
+use super::conn::{ConnectOptions, Pool, PoolKey};
+use super::cookies::{CookieJar, ResponseCookie, parse_set_cookie};
+use super::error_code::HttpError;
+use super::headers::{
+    BaseHeaders, build_cookie_header, credentials, host_header, is_payload_header, joined_headers,
+    make_record, request_target, same_host, status_error_code,
+};
+use super::hop::{self, HopOutcome, HopRequest};
+use super::redirect::{self, clean_url};
+use super::types::{
+    Auth, ClientConfig, Exchange, Hop, JarChoice, Request, RequestRecord, Response, ResponseType,
+    Timings,
+};
+
+/// A VU's HTTP client: its connection pool, its cookie jar and its settings. `!Send`; requests
+/// may run concurrently (`http.batch`) since no interior borrow is held across an await.
+pub struct HttpClient {
+    config: ClientConfig,
+    pool: Pool,
+    jar: Rc<CookieJar>,
+}
+
+impl HttpClient {
+    /// A client with an empty pool and jar.
+    pub fn new(config: ClientConfig) -> Self {
+        let pool = Pool::new(config.max_idle_per_host);
+        HttpClient {
+            config,
+            pool,
+            jar: Rc::new(CookieJar::new()),
+        }
+    }
+
+    /// The settings this client was made with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The VU's cookie jar (`http.cookieJar()`); reset it at the start of every iteration.
+    pub fn jar(&self) -> &Rc<CookieJar> {
+        &self.jar
+    }
+
+    /// Closes idle keep-alive connections (`noVUConnectionReuse` between iterations).
+    pub fn close_idle_connections(&self) {
+        self.pool.clear();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn idle_connections(&self) -> usize {
+        self.pool.idle_count()
+    }
+
+    /// Runs one request to completion (all redirect hops). Never fails: transport errors are in
+    /// the hops and the response. Dropping the future abandons the request cleanly.
+    pub async fn execute(&self, req: Request) -> Exchange {
+        let deadline = Instant::now() + req.timeout;
+        let first = match self.prepare(&req) {
+            Ok(v) => v,
+            Err(e) => return error_exchange(&req, e),
+        };
+        let (mut url, base) = first;
+        let jar: Option<Rc<CookieJar>> = match &req.jar {
+            JarChoice::Vu => Some(self.jar.clone()),
+            JarChoice::Custom(j) => Some(j.clone()),
+            JarChoice::Disabled => None,
+        };
+        let initial_url = url.clone();
+        let mut method = req.method.clone();
+        let (mut body, content_encoding) = if req.compression.is_empty() {
+            (req.body.clone(), None)
+        } else {
+            match body::compress(&req.body, &req.compression) {
+                Ok((b, enc)) => (b, Some(enc)),
+                Err(e) => return error_exchange(&req, e),
+            }
+        };
+        let mut payload_headers = true;
+        let mut referer: Option<String> = None;
+        let mut digest_header: Option<String> = None;
+        let mut hops: Vec<Hop> = Vec::new();
+        let mut record = RequestRecord::default();
+        let keep_body = req.response_type != ResponseType::None;
+        let opts = ConnectOptions {
+            hosts: &self.config.hosts,
+            insecure_skip_tls_verify: self.config.insecure_skip_tls_verify,
+        };
+
+        loop {
+            let first_hop = hops.is_empty();
+            let target = request_target(&url);
+            // Cookie header: the script's own Cookie header only on the first hop (k6 rebuilds
+            // it on redirects), then per-request cookies, then the jar's minus replaced ones.
+            let cookie = build_cookie_header(
+                if first_hop {
+                    base.cookie.as_deref()
+                } else {
+                    None
+                },
+                &req,
+                jar.as_deref(),
+                &url,
+            );
+            let mut headers = HeaderMap::with_capacity(base.other.len() + 6);
+            let host_value = match (&base.host, first_hop || same_host(&initial_url, &url)) {
+                (Some(h), true) => h.clone(),
+                _ => match host_header(&url) {
+                    Ok(v) => v,
+                    Err(e) => return error_exchange(&req, e),
+                },
+            };
+            headers.insert(header::HOST, host_value);
+            if let Some(ua) = &base.user_agent {
+                headers.insert(header::USER_AGENT, ua.clone());
+            }
+            let send_body = if payload_headers {
+                body.clone()
+            } else {
+                Bytes::new()
+            };
+            if !send_body.is_empty() || matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(send_body.len()));
+            }
+            let mut sorted: Vec<(HeaderName, HeaderValue)> = base
+                .other
+                .iter()
+                .filter(|(n, _)| payload_headers || !is_payload_header(n))
+                .filter(|(n, _)| {
+                    *n != header::AUTHORIZATION
+                        || redirect::may_forward_credentials(&initial_url, &url)
+                })
+                .cloned()
+                .collect();
+            if let (Some(enc), true) = (&content_encoding, payload_headers)
+                && let Ok(v) = HeaderValue::from_str(enc)
+            {
+                sorted.push((header::CONTENT_ENCODING, v));
+            }
+            if let Some(c) = cookie
+                .as_deref()
+                .and_then(|c| HeaderValue::from_str(c).ok())
+            {
+                sorted.push((header::COOKIE, c));
+            }
+            if let Some(r) = referer
+                .as_deref()
+                .and_then(|r| HeaderValue::from_str(r).ok())
+            {
+                sorted.push((header::REFERER, r));
+            }
+            if !base.authorization {
+                if let Some(d) = digest_header.take() {
+                    if let Ok(v) = HeaderValue::from_str(&d) {
+                        sorted.push((header::AUTHORIZATION, v));
+                    }
+                } else if req.auth != Some(Auth::Digest) && !url.username().is_empty() {
+                    let (user, pass) = credentials(&url);
+                    if let Ok(v) = HeaderValue::from_str(&auth::basic(&user, &pass)) {
+                        sorted.push((header::AUTHORIZATION, v));
+                    }
+                }
+            }
+            // Go writes these sorted by canonical name; for header names that is the same order
+            // as their lowercase form.
+            sorted.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+            for (n, v) in sorted {
+                headers.append(n, v);
+            }
+            if first_hop {
+                record = make_record(&req, &base, cookie.as_deref(), &send_body);
+            }
+
+            let key = PoolKey {
+                https: url.scheme() == "https",
+                host: url.host_str().unwrap_or("").to_ascii_lowercase(),
+                port: url.port_or_known_default().unwrap_or(80),
+            };
+            let hop_req = HopRequest {
+                method: &method,
+                target: &target,
+                headers,
+                body: send_body,
+                keep_body,
+            };
+            let outcome = hop::send(&self.pool, &key, &opts, hop_req, deadline).await;
+            let hop_url = if first_hop {
+                clean_url(&req.url)
+            } else {
+                clean_url(url.as_str())
+            };
+            let HopOutcome {
+                timings,
+                bytes,
+                tls_version,
+                tls_suite,
+                remote,
+                result,
+            } = outcome;
+            let raw = match result {
+                Ok(raw) => raw,
+                Err(e) => {
+                    hops.push(Hop {
+                        method: method.clone(),
+                        url: hop_url,
+                        status: 0,
+                        proto: "",
+                        timings,
+                        error_code: e.code(),
+                        error: Some(e.clone()),
+                        tls_version,
+                        bytes_sent: bytes.written,
+                        bytes_received: bytes.read,
+                    });
+                    let final_url = if first_hop {
+                        req.url.clone()
+                    } else {
+                        url.to_string()
+                    };
+                    let response = Response {
+                        url: final_url,
+                        timings,
+                        error: e.to_string(),
+                        error_code: e.code(),
+                        request: record,
+                        ..Default::default()
+                    };
+                    return Exchange {
+                        hops,
+                        response,
+                        redirect_limit_reached: false,
+                    };
+                }
+            };
+            let status = raw.status;
+            hops.push(Hop {
+                method: method.clone(),
+                url: hop_url,
+                status,
+                proto: raw.proto,
+                timings,
+                error: None,
+                error_code: status_error_code(status),
+                tls_version,
+                bytes_sent: bytes.written,
+                bytes_received: bytes.read,
+            });
+            let set_cookies: Vec<ResponseCookie> = raw
+                .headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok().and_then(parse_set_cookie))
+                .collect();
+            if let Some(j) = &jar
+                && !set_cookies.is_empty()
+            {
+                j.store_response(&url, &set_cookies);
+            }
+
+            if status == 401
+                && req.auth == Some(Auth::Digest)
+                && !base.authorization
+                && hops.len() == 1
+            {
+                let (user, pass) = credentials(&url);
+                let challenge = raw
+                    .headers
+                    .get_all(header::WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .find_map(|c| auth::digest(c, &method, &target, &user, &pass));
+                if let Some(d) = challenge {
+                    digest_header = Some(d);
+                    continue;
+                }
+            }
+
+            let location = raw
+                .headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            if let Some(next) = redirect::next_hop(status, location, &url, &method) {
+                if hops.len() <= req.max_redirects as usize {
+                    referer = redirect::referer(&url, &next.url);
+                    if !next.keep_body {
+                        payload_headers = false;
+                        body = Bytes::new();
+                    }
+                    method = next.method;
+                    url = next.url;
+                    continue;
+                }
+                let mut exchange = final_exchange(
+                    hops,
+                    &req,
+                    &url,
+                    raw,
+                    set_cookies,
+                    record,
+                    (timings, tls_version, tls_suite, remote),
+                );
+                exchange.redirect_limit_reached = true;
+                return exchange;
+            }
+            return final_exchange(
+                hops,
+                &req,
+                &url,
+                raw,
+                set_cookies,
+                record,
+                (timings, tls_version, tls_suite, remote),
+            );
+        }
+    }
+
+    /// Parses the URL and sorts the script's headers.
+    fn prepare(&self, req: &Request) -> Result<(Url, BaseHeaders), HttpError> {
+        let url = Url::parse(&req.url).map_err(|_| HttpError::InvalidUrl(req.url.clone()))?;
+        match url.scheme() {
+            "http" | "https" => {}
+            other => return Err(HttpError::UnsupportedScheme(other.to_string())),
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(HttpError::InvalidUrl(req.url.clone()));
+        }
+        let mut base = BaseHeaders {
+            other: Vec::with_capacity(req.headers.len()),
+            host: None,
+            user_agent: self
+                .config
+                .user_agent
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .and_then(|s| HeaderValue::from_str(s).ok()),
+            cookie: None,
+            authorization: false,
+        };
+        for (name, value) in &req.headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| HttpError::Other(format!("invalid header field name {name:?}")))?;
+            let v = HeaderValue::from_str(value).map_err(|_| {
+                HttpError::Other(format!("invalid header field value for {name:?}"))
+            })?;
+            match n {
+                header::HOST => base.host = Some(v),
+                header::USER_AGENT => base.user_agent = Some(v),
+                header::CONTENT_LENGTH => {}
+                header::COOKIE => {
+                    base.cookie = Some(match base.cookie.take() {
+                        Some(c) => format!("{c}; {value}"),
+                        None => value.clone(),
+                    })
+                }
+                _ => {
+                    if n == header::AUTHORIZATION {
+                        base.authorization = true;
+                    }
+                    base.other.push((n, v));
+                }
+            }
+        }
+        Ok((url, base))
+    }
+}
+
+/// Builds the final [`Exchange`] from the last hop's raw response.
+fn final_exchange(
+    hops: Vec<Hop>,
+    req: &Request,
+    url: &Url,
+    raw: hop::RawResponse,
+    cookies: Vec<ResponseCookie>,
+    record: RequestRecord,
+    conn_info: (
+        Timings,
+        &'static str,
+        std::sync::Arc<str>,
+        Option<std::net::SocketAddr>,
+    ),
+) -> Exchange {
+    let (timings, tls_version, tls_suite, remote) = conn_info;
+    let mut error = String::new();
+    let mut error_code = status_error_code(raw.status);
+    let body = if req.response_type == ResponseType::None {
+        None
+    } else {
+        match raw.headers.get(header::CONTENT_ENCODING) {
+            Some(enc) => match body::decode(enc.to_str().unwrap_or(""), raw.body) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    error = e.to_string();
+                    error_code = e.code();
+                    None
+                }
+            },
+            None => Some(raw.body),
+        }
+    };
+    let final_url = if hops.len() == 1 {
+        req.url.clone()
+    } else {
+        url.to_string()
+    };
+    let response = Response {
+        status: raw.status,
+        status_text: raw.status_text,
+        proto: raw.proto,
+        url: final_url,
+        headers: joined_headers(&raw.headers),
+        body,
+        timings,
+        error,
+        error_code,
+        remote_ip: remote.map(|a| a.ip().to_string()).unwrap_or_default(),
+        remote_port: remote.map(|a| a.port()).unwrap_or(0),
+        cookies,
+        tls_version: tls_version.to_string(),
+        tls_cipher_suite: tls_suite.to_string(),
+        request: record,
+    };
+    Exchange {
+        hops,
+        response,
+        redirect_limit_reached: false,
+    }
+}
+
+/// An exchange for a request that could not be sent at all.
+fn error_exchange(req: &Request, e: HttpError) -> Exchange {
+    let hop = Hop {
+        method: req.method.clone(),
+        url: clean_url(&req.url),
+        status: 0,
+        proto: "",
+        timings: Timings::default(),
+        error_code: e.code(),
+        error: Some(e.clone()),
+        tls_version: "",
+        bytes_sent: 0,
+        bytes_received: 0,
+    };
+    let response = Response {
+        url: req.url.clone(),
+        error: e.to_string(),
+        error_code: e.code(),
+        request: RequestRecord {
+            method: req.method.clone(),
+            url: req.url.clone(),
+            body: req.body.clone(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    Exchange {
+        hops: vec![hop],
+        response,
+        redirect_limit_reached: false,
+    }
+}

@@ -1,0 +1,223 @@
+//! Connections and the per-VU keep-alive pool. [`connect`] resolves the host (honouring the
+//! `hosts` option), dials TCP, does the TLS handshake for https, and hands the stream to hyper's
+//! HTTP/1.1 client handshake; the connection future runs as its own tokio task. It reports how
+//! long each phase took ([`ConnectTimings`]). [`Pool`] keeps idle connections per scheme/host/port.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use super::error_code::{self, HttpError};
+use super::io::{ConnStats, CountingIo, Stream};
+use super::tls;
+
+/// Identifies connections that may be shared: scheme, host (as in the URL) and port.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PoolKey {
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+}
+
+/// One live HTTP/1.1 connection.
+pub(crate) struct Conn {
+    pub sender: SendRequest<Full<Bytes>>,
+    pub stats: Arc<ConnStats>,
+    pub remote: SocketAddr,
+    pub tls_version: &'static str,
+    pub tls_suite: Arc<str>,
+}
+
+/// How long each phase of opening a connection took.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ConnectTimings {
+    pub looking_up: Duration,
+    pub connecting: Duration,
+    pub tls_handshaking: Duration,
+}
+
+/// What a connect attempt needs from the client configuration.
+pub(crate) struct ConnectOptions<'a> {
+    pub hosts: &'a HashMap<String, String>,
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// Opens a new connection; `timings` is filled in as far as the attempt got, also on error.
+pub(crate) async fn connect(
+    key: &PoolKey,
+    opts: &ConnectOptions<'_>,
+    timings: &mut ConnectTimings,
+) -> Result<Conn, HttpError> {
+    let t0 = Instant::now();
+    let addr = resolve(key, opts.hosts).await;
+    timings.looking_up = t0.elapsed();
+    let addr = addr?;
+
+    let t1 = Instant::now();
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| error_code::from_connect_error(&e, addr));
+    timings.connecting = t1.elapsed();
+    let tcp = tcp?;
+    let _ = tcp.set_nodelay(true);
+    let stats = ConnStats::new();
+    let counted = CountingIo::new(tcp, stats.clone());
+
+    let (stream, tls_version, tls_suite) = if key.https {
+        let t2 = Instant::now();
+        let res = tls_handshake(&key.host, counted, opts.insecure_skip_tls_verify).await;
+        timings.tls_handshaking = t2.elapsed();
+        let s = res?;
+        let (_, session) = s.get_ref();
+        let version = tls::version_name(session.protocol_version());
+        let suite: Arc<str> = tls::suite_name(session.negotiated_cipher_suite()).into();
+        (Stream::Tls(Box::new(s)), version, suite)
+    } else {
+        (Stream::Plain(counted), "", Arc::from(""))
+    };
+
+    let (sender, connection) = http1::Builder::new()
+        .title_case_headers(true)
+        .handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| error_code::from_hyper_error(&e))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "http connection ended with an error");
+        }
+    });
+    Ok(Conn {
+        sender,
+        stats,
+        remote: addr,
+        tls_version,
+        tls_suite,
+    })
+}
+
+async fn tls_handshake(
+    host: &str,
+    io: CountingIo<TcpStream>,
+    insecure: bool,
+) -> Result<tokio_rustls::client::TlsStream<CountingIo<TcpStream>>, HttpError> {
+    let cfg = tls::config(insecure)?;
+    let name = tls::server_name(host)?;
+    tokio_rustls::TlsConnector::from(cfg)
+        .connect(name, io)
+        .await
+        .map_err(|e| error_code::from_io_error(&e, false))
+}
+
+/// Host name -> socket address: `hosts` overrides first, IP literals as is, else the system
+/// resolver preferring IPv4 (k6's default `preferIPv4`).
+async fn resolve(key: &PoolKey, hosts: &HashMap<String, String>) -> Result<SocketAddr, HttpError> {
+    let bare = key.host.trim_start_matches('[').trim_end_matches(']');
+    if let Some(target) = hosts.get(bare) {
+        if let Ok(addr) = target.parse::<SocketAddr>() {
+            return Ok(addr);
+        }
+        if let Ok(ip) = target.parse::<IpAddr>() {
+            return Ok(SocketAddr::new(ip, key.port));
+        }
+        return Err(HttpError::Dns {
+            host: bare.to_string(),
+            message: format!("invalid hosts entry {target:?}"),
+        });
+    }
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, key.port));
+    }
+    match tokio::net::lookup_host((bare, key.port)).await {
+        Ok(addrs) => {
+            let mut first = None;
+            for a in addrs {
+                if a.is_ipv4() {
+                    return Ok(a);
+                }
+                first.get_or_insert(a);
+            }
+            first.ok_or_else(|| HttpError::NoSuchHost {
+                host: bare.to_string(),
+            })
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            let lower = msg.to_ascii_lowercase();
+            if lower.contains("not known")
+                || lower.contains("no address")
+                || lower.contains("nodename nor servname")
+                || lower.contains("no such host")
+            {
+                Err(HttpError::NoSuchHost {
+                    host: bare.to_string(),
+                })
+            } else {
+                Err(HttpError::Dns {
+                    host: bare.to_string(),
+                    message: msg,
+                })
+            }
+        }
+    }
+}
+
+/// Idle keep-alive connections of one VU. Never borrowed across an await.
+pub(crate) struct Pool {
+    idle: RefCell<HashMap<PoolKey, Vec<Conn>>>,
+    max_idle_per_host: usize,
+}
+
+impl Pool {
+    pub(crate) fn new(max_idle_per_host: usize) -> Self {
+        Pool {
+            idle: RefCell::new(HashMap::new()),
+            max_idle_per_host,
+        }
+    }
+
+    /// The most recently used idle connection to `key` that is still open.
+    pub(crate) fn take(&self, key: &PoolKey) -> Option<Conn> {
+        let mut idle = self.idle.borrow_mut();
+        let list = idle.get_mut(key)?;
+        while let Some(conn) = list.pop() {
+            if !conn.sender.is_closed() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    /// Returns a connection whose exchange completed cleanly.
+    pub(crate) fn put(&self, key: &PoolKey, conn: Conn) {
+        if conn.sender.is_closed() || self.max_idle_per_host == 0 {
+            return;
+        }
+        let mut idle = self.idle.borrow_mut();
+        if let Some(list) = idle.get_mut(key) {
+            list.retain(|c| !c.sender.is_closed());
+            if list.len() < self.max_idle_per_host {
+                list.push(conn);
+            }
+            return;
+        }
+        idle.insert(key.clone(), vec![conn]);
+    }
+
+    /// Closes every idle connection.
+    pub(crate) fn clear(&self) {
+        self.idle.borrow_mut().clear();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn idle_count(&self) -> usize {
+        self.idle.borrow().values().map(Vec::len).sum()
+    }
+}

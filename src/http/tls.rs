@@ -1,0 +1,158 @@
+//! TLS for `https://` URLs: rustls (ring provider) with the webpki root set, or with no
+//! verification at all for `insecureSkipTLSVerify`. Both configurations are built once per process.
+//! Also maps rustls errors to k6 codes and names the negotiated version/suite like k6 (`tls1.3`).
+
+use std::sync::{Arc, OnceLock};
+
+use tokio_rustls::rustls::client::danger::{
+    HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
+};
+use tokio_rustls::rustls::crypto::{CryptoProvider, ring};
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio_rustls::rustls::{
+    self, CertificateError, ClientConfig, DigitallySignedStruct, Error, ProtocolVersion,
+    RootCertStore, SignatureScheme,
+};
+
+use super::error_code::HttpError;
+
+/// The shared client configuration for the given verification choice.
+pub(crate) fn config(insecure: bool) -> Result<Arc<ClientConfig>, HttpError> {
+    static VERIFIED: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
+    static INSECURE: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
+    let cell = if insecure { &INSECURE } else { &VERIFIED };
+    cell.get_or_init(|| build(insecure).map_err(|e| format!("tls: {e}")))
+        .clone()
+        .map_err(HttpError::Tls)
+}
+
+fn build(insecure: bool) -> Result<Arc<ClientConfig>, Error> {
+    let provider = Arc::new(ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let mut cfg = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+/// k6's name of a TLS version (`tls1.2`, `tls1.3`).
+pub(crate) fn version_name(v: Option<ProtocolVersion>) -> &'static str {
+    match v {
+        Some(ProtocolVersion::TLSv1_3) => "tls1.3",
+        Some(ProtocolVersion::TLSv1_2) => "tls1.2",
+        Some(ProtocolVersion::TLSv1_1) => "tls1.1",
+        Some(ProtocolVersion::TLSv1_0) => "tls1.0",
+        _ => "",
+    }
+}
+
+/// Go's name of a cipher suite (`TLS_AES_128_GCM_SHA256`, `TLS_ECDHE_RSA_WITH_...`).
+pub(crate) fn suite_name(s: Option<rustls::SupportedCipherSuite>) -> String {
+    match s {
+        Some(s) => {
+            let name = format!("{:?}", s.suite());
+            match name.strip_prefix("TLS13_") {
+                Some(rest) => format!("TLS_{rest}"),
+                None => name,
+            }
+        }
+        None => String::new(),
+    }
+}
+
+/// Maps a rustls failure to k6's code and message.
+pub(crate) fn classify(err: &Error) -> HttpError {
+    match err {
+        Error::InvalidCertificate(CertificateError::UnknownIssuer) => HttpError::UnknownAuthority,
+        Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => HttpError::HostnameMismatch,
+        other => HttpError::Tls(format!("tls: {other}")),
+    }
+}
+
+/// The `ServerName` for SNI and verification: a DNS name or an IP literal.
+pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, HttpError> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    ServerName::try_from(bare.to_string())
+        .map_err(|_| HttpError::InvalidUrl(format!("invalid tls server name {host:?}")))
+}
+
+/// Accepts every certificate but still checks handshake signatures (`insecureSkipTLSVerify`).
+#[derive(Debug)]
+struct NoVerify(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs_build_and_errors_map() {
+        assert!(config(false).is_ok());
+        assert!(config(true).is_ok());
+        let e = classify(&Error::InvalidCertificate(CertificateError::UnknownIssuer));
+        assert_eq!(e.code(), 1310);
+        assert_eq!(e.to_string(), "x509: unknown authority");
+        let e = classify(&Error::InvalidCertificate(
+            CertificateError::NotValidForName,
+        ));
+        assert_eq!(e.code(), 1311);
+        assert_eq!(version_name(Some(ProtocolVersion::TLSv1_3)), "tls1.3");
+        assert!(server_name("127.0.0.1").is_ok());
+        assert!(server_name("example.com").is_ok());
+    }
+}
