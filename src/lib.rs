@@ -1,10 +1,19 @@
 //! loadgate: a k6-compatible load-test engine and a Keptn test service.
 //!
 //! # Layout
+//! The data flow, script to summary, is visible from the modules:
+//! - [`cli`]: the command line (`loadgate run`, `loadgate target`) and k6's exit codes.
+//! - [`js`]: QuickJS scripts, the k6 modules and the VU model (VUs on coroutines).
 //! - [`engine`]: options, scenarios, execution segments, executors, the scheduler (JS-agnostic).
-//! - [`metrics`]: samples, tags, the metric registry, sinks and thresholds.
+//! - [`http`]: the HTTP client behind `k6/http` (pooling, timings, redirects, cookies, errors).
+//! - [`metrics`]: samples, tags, the metric registry, sinks, thresholds and the aggregating engine.
+//! - [`output`]: the end-of-test summary (text, export JSON, handleSummary data).
+//! - [`target`]: an httpbin-like loopback HTTP server for the quick start, tests and benchmarks.
 
+pub mod cli;
 pub mod engine;
 pub mod http;
 pub mod js;
 pub mod metrics;
+pub mod output;
+pub mod target;

@@ -1,1 +1,30 @@
-fn main() {}
+//! The `loadgate` binary: parses the command line, sets up logging and runtimes, and hands over
+//! to [`loadgate::cli`].
+
+use clap::Parser;
+
+use loadgate::cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    loadgate::cli::init_tracing();
+    let code = match cli.command {
+        Command::Version => {
+            println!("loadgate {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        command => match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("control")
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(loadgate::cli::dispatch(command)),
+            Err(e) => {
+                eprintln!("ERRO[0000] cannot start the runtime: {e}");
+                1
+            }
+        },
+    };
+    std::process::exit(code);
+}

@@ -6,6 +6,12 @@
 //! segment -> executors start/stop VUs and iterations on time -> VUs emit samples.
 
 pub mod duration;
+pub mod executor;
+pub mod options;
+pub mod scheduler;
+pub mod segment;
+pub mod state;
+pub mod vu_pool;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -75,7 +75,9 @@ pub fn duration_of(value: &Value<'_>) -> Result<Duration, String> {
     }
     if let Some(s) = value.as_string() {
         let s = s.to_string().unwrap_or_default();
-        return crate::engine::duration::parse(&s).map_err(|e| e.to_string());
+        return crate::engine::duration::GoDuration::parse(&s)
+            .map(|d| d.to_std())
+            .map_err(|e| e.to_string());
     }
     Err("a duration must be a number of milliseconds or a string like \"10s\"".to_string())
 }

@@ -84,6 +84,11 @@ impl ScriptFiles {
         }
     }
 
+    /// The absolute path of a module or file named by its display name.
+    pub fn path_of(&self, display_name: &str) -> PathBuf {
+        normalize(&self.main_dir.join(display_name))
+    }
+
     /// How a path is shown in module names and error positions: relative to the main script's
     /// folder when possible.
     pub fn display_name(&self, path: &Path) -> String {
@@ -214,7 +219,7 @@ impl Loader for ScriptLoader {
             return Module::declare(ctx.clone(), name, source);
         }
         let files = &self.files.files;
-        let path = files.resolve("", name);
+        let path = files.path_of(name);
         let source = files
             .read_path(&path)
             .map_err(|e| JsError::new_loading_message(name, e.to_string()))?;

@@ -67,6 +67,11 @@ impl JsRunner {
         drop(self.main_vu);
         self.workers.shutdown();
     }
+
+    /// Shuts the options VU down without waiting for the workers (the caller owns them).
+    pub fn shutdown_vus(self) {
+        drop(self.main_vu);
+    }
 }
 
 impl Runner for JsRunner {

@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::engine::state::ExecutionState;
 use crate::metrics::{Registry, SampleSender, TagSet};
 
 use super::loader::ScriptFiles;
@@ -50,15 +50,6 @@ impl Default for VuSettings {
     }
 }
 
-/// Counters behind `exec.instance`.
-#[derive(Debug, Default)]
-pub struct InstanceCounters {
-    pub iterations_completed: AtomicU64,
-    pub iterations_interrupted: AtomicU64,
-    pub vus_active: AtomicU64,
-    pub vus_initialized: AtomicU64,
-}
-
 /// State shared by every VU of a test.
 pub struct TestShared {
     pub files: ScriptFiles,
@@ -70,7 +61,8 @@ pub struct TestShared {
     /// `exec.test.options`: the consolidated options as JSON, once known.
     pub options_json: RwLock<Option<String>>,
     shared_arrays: Mutex<HashMap<String, Arc<Vec<String>>>>,
-    pub counters: InstanceCounters,
+    /// The scheduler's counters, behind `exec.instance` and the progress line.
+    pub execution: Arc<ExecutionState>,
     /// When the test started (for `exec.instance.currentTestRunDuration`).
     pub started: Instant,
     pub started_at: SystemTime,
@@ -94,7 +86,7 @@ impl TestShared {
             settings: RwLock::new(Arc::new(VuSettings::default())),
             options_json: RwLock::new(None),
             shared_arrays: Mutex::new(HashMap::new()),
-            counters: InstanceCounters::default(),
+            execution: Arc::new(ExecutionState::new()),
             started: Instant::now(),
             started_at: SystemTime::now(),
             failed: Mutex::new(None),
@@ -153,14 +145,5 @@ impl TestShared {
     /// Elapsed test time.
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
-    }
-
-    /// Adds to an instance counter.
-    pub fn count(counter: &AtomicU64, delta: i64) {
-        if delta >= 0 {
-            counter.fetch_add(delta as u64, Ordering::Relaxed);
-        } else {
-            counter.fetch_sub((-delta) as u64, Ordering::Relaxed);
-        }
     }
 }

@@ -180,10 +180,9 @@ impl VuState {
     pub fn emit_data(&self, tags: &Arc<TagSet>) {
         let sent = self.bytes_sent.replace(0);
         let received = self.bytes_received.replace(0);
-        if sent > 0 || received > 0 {
-            self.emit(builtin::DATA_SENT, sent as f64, tags.clone());
-            self.emit(builtin::DATA_RECEIVED, received as f64, tags.clone());
-        }
+        // k6 emits both after every iteration, zero included.
+        self.emit(builtin::DATA_SENT, sent as f64, tags.clone());
+        self.emit(builtin::DATA_RECEIVED, received as f64, tags.clone());
     }
 
     /// Enters group `name`; returns an error text if the name is invalid.

@@ -290,7 +290,6 @@ fn serve<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>, read_options: bool) {
             return;
         }
     };
-    TestShared::count(&state.shared.counters.vus_initialized, 1);
     let mut data_cache: Option<(Arc<SetupData>, Value<'js>)> = None;
     let mut input = suspender.suspend(Suspend::Ready(Ok(info)));
     loop {
@@ -320,10 +319,10 @@ fn setup_value<'js>(
     cache: &mut Option<(Arc<SetupData>, Value<'js>)>,
     data: &Arc<SetupData>,
 ) -> Value<'js> {
-    if let Some((arc, v)) = cache.as_ref() {
-        if Arc::ptr_eq(arc, data) {
-            return v.clone();
-        }
+    if let Some((arc, v)) = cache.as_ref()
+        && Arc::ptr_eq(arc, data)
+    {
+        return v.clone();
     }
     let v = match data.as_deref() {
         Some(json) => ctx
@@ -436,7 +435,6 @@ fn iterate<'js>(
     state.iteration_in_instance.set(spec.iteration_in_instance);
     state.iteration_in_test.set(spec.iteration_in_test);
     state.reset_group("");
-    TestShared::count(&shared.counters.vus_active, 1);
 
     let started = Instant::now();
     let result = match exports.get::<_, Value>(spec.scenario.exec.as_str()) {
@@ -463,28 +461,22 @@ fn iterate<'js>(
             }
         }
     };
-    while state.group.borrow().len() > 0 {
+    while !state.group.borrow().is_empty() {
         state.exit_group();
     }
     state.reset_group("");
     let tags = state.tags();
-    if matches!(
-        outcome,
-        IterationOutcome::Completed | IterationOutcome::Failed(_)
-    ) {
+    // k6 counts an iteration that threw, and the one that called `exec.test.abort()`.
+    if !matches!(outcome, IterationOutcome::Interrupted) {
         state.emit(builtin::ITERATIONS, 1.0, tags.clone());
         state.emit(
             builtin::ITERATION_DURATION,
             started.elapsed().as_secs_f64() * 1000.0,
             tags.clone(),
         );
-        TestShared::count(&shared.counters.iterations_completed, 1);
-    } else {
-        TestShared::count(&shared.counters.iterations_interrupted, 1);
     }
     state.emit_data(&tags);
     state.flush();
-    TestShared::count(&shared.counters.vus_active, -1);
     let min = state.settings.borrow().min_iteration_duration;
     let spent = started.elapsed();
     if outcome == IterationOutcome::Completed && spent < min && !state.interrupted.get() {
@@ -556,8 +548,17 @@ fn setup<'js>(
     if value.is_undefined() {
         return Ok(None);
     }
+    // k6 round-trips setup data through Go's JSON: `undefined` inside it becomes `null`.
+    let replacer = Function::new(ctx.clone(), |_k: Value<'js>, v: Value<'js>| {
+        if v.is_undefined() {
+            Value::new_null(v.ctx().clone())
+        } else {
+            v
+        }
+    })
+    .map_err(|e| RunError::Script(describe(ctx, e)))?;
     let json = ctx
-        .json_stringify(value)
+        .json_stringify_replacer(value, replacer)
         .map_err(|e| RunError::Script(describe(ctx, e)))?
         .and_then(|s| s.to_string().ok());
     Ok(json)

@@ -68,6 +68,25 @@ impl Workers {
         senders[i].send(Box::new(job)).is_ok()
     }
 
+    /// Like [`Workers::shutdown`], but gives up waiting after `limit` (a VU handle that is still
+    /// alive somewhere keeps its worker running; the process exit then ends it).
+    pub fn shutdown_within(&self, limit: std::time::Duration) {
+        self.senders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        let deadline = std::time::Instant::now() + limit;
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        for t in threads {
+            while !t.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+    }
+
     /// Stops taking jobs and waits until every VU on every worker has ended. Drop all VU handles
     /// first, or this waits for them.
     pub fn shutdown(&self) {

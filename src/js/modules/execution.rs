@@ -2,7 +2,6 @@
 //! `test.fail()` and the per-VU tags.
 
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
 
 use rquickjs::prelude::Opt;
 use rquickjs::{Array, Ctx, Function, Object, Value};
@@ -62,7 +61,12 @@ pub fn install<'js>(
                 o.set("startTime", start)?;
                 o.set("iterationInInstance", st.iteration_in_instance.get() as f64)?;
                 o.set("iterationInTest", st.iteration_in_test.get() as f64)?;
-                o.set("progress", 0.0)?;
+                let progress = st
+                    .shared
+                    .execution
+                    .scenario_progress(&s.name)
+                    .unwrap_or(0.0);
+                o.set("progress", progress)?;
             }
             Ok::<_, rquickjs::Error>(o)
         })?,
@@ -72,25 +76,14 @@ pub fn install<'js>(
         "execInstance",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
             not_in_init(&ctx, &st, "instance")?;
-            let c = &st.shared.counters;
+            let c = &st.shared.execution;
             let o = Object::new(ctx.clone())?;
-            o.set(
-                "currentTestRunDuration",
-                st.shared.elapsed().as_secs_f64() * 1000.0,
-            )?;
-            o.set(
-                "iterationsCompleted",
-                c.iterations_completed.load(Ordering::Relaxed) as f64,
-            )?;
-            o.set(
-                "iterationsInterrupted",
-                c.iterations_interrupted.load(Ordering::Relaxed) as f64,
-            )?;
-            o.set("vusActive", c.vus_active.load(Ordering::Relaxed) as f64)?;
-            o.set(
-                "vusInitialized",
-                c.vus_initialized.load(Ordering::Relaxed) as f64,
-            )?;
+            let elapsed = c.current_test_run_duration().as_secs_f64() * 1000.0;
+            o.set("currentTestRunDuration", elapsed)?;
+            o.set("iterationsCompleted", c.iterations_completed() as f64)?;
+            o.set("iterationsInterrupted", c.iterations_interrupted() as f64)?;
+            o.set("vusActive", c.vus_active() as f64)?;
+            o.set("vusInitialized", c.vus_initialized() as f64)?;
             Ok::<_, rquickjs::Error>(o)
         })?,
     )?;

@@ -91,12 +91,11 @@ fn sleep(ctx: &Ctx<'_>, state: &VuState, secs: f64) -> rquickjs::Result<()> {
         return Ok(());
     }
     state.flush();
-    match state
+    let resumed = state
         .suspender
-        .suspend(Suspend::Sleep(Duration::from_secs_f64(secs)))
-    {
-        Resume::Cancelled => state.interrupted.set(true),
-        _ => {}
+        .suspend(Suspend::Sleep(Duration::from_secs_f64(secs)));
+    if let Resume::Cancelled = resumed {
+        state.interrupted.set(true);
     }
     Ok(())
 }

@@ -54,10 +54,8 @@ pub fn install<'js>(
                 }
                 let v = if let Some(b) = value.as_bool() {
                     if b { 1.0 } else { 0.0 }
-                } else if let Some(n) = value.as_number() {
-                    n
                 } else {
-                    f64::NAN
+                    value.as_number().unwrap_or(f64::NAN)
                 };
                 if v.is_nan() {
                     tracing::warn!("metric add: value is not a number, ignored");

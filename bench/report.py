@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Summarise bench/run.sh results: medians per engine and the ratio loadgate/k6 per figure.
+
+Usage: report.py RESULTS.jsonl [--rps-seconds S]
+Exit status 1 when any run failed (non-zero exit or timeout), so a 5,000-VU run that does not
+complete fails the benchmark.
+"""
+import argparse
+import json
+import statistics
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(v, digits=2):
+    if v is None:
+        return "n/a"
+    return f"{v:,.{digits}f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--rps-seconds", type=float, default=15.0)
+    a = ap.parse_args()
+    with open(a.results) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+
+    failed = [r for r in rows if r["rc"] != 0]
+    ok = [r for r in rows if r["rc"] == 0]
+
+    def per_run(r):
+        """(figure name, unit, value) for one successful run."""
+        cpu = r["user_s"] + r["sys_s"]
+        if r["section"] == "rps":
+            reqs = r.get("server_reqs") or 0
+            yield "requests/s", "req/s", reqs / a.rps_seconds if reqs else None
+            yield "CPU-s per 10k requests", "s", cpu / reqs * 1e4 if reqs else None
+        elif r["section"] == "mem":
+            vus = int(r["param"])
+            yield f"peak RSS at {vus} VUs", "MiB", r["maxrss_kib"] / 1024
+            yield f"RSS per VU at {vus} VUs", "KiB", r["maxrss_kib"] / vus
+        elif r["section"] == "startup":
+            t = r.get("t_first_s")
+            yield "start to first request (1 VU)", "ms", None if t is None else t * 1000
+
+    figures = {}  # name -> {"unit", engine -> [values]}
+    order = []
+    for r in ok:
+        for name, unit, value in per_run(r):
+            if name not in figures:
+                figures[name] = {"unit": unit}
+                order.append(name)
+            figures[name].setdefault(r["engine"], []).append(value)
+
+    # Marginal memory per extra VU between the smallest and largest VU counts.
+    mem = {}
+    for r in ok:
+        if r["section"] == "mem":
+            mem.setdefault(r["engine"], {}).setdefault(int(r["param"]), []).append(r["maxrss_kib"])
+    for engine, by_vus in mem.items():
+        if len(by_vus) >= 2:
+            lo, hi = min(by_vus), max(by_vus)
+            name = f"RSS per extra VU ({lo}->{hi})"
+            if name not in figures:
+                figures[name] = {"unit": "KiB"}
+                order.append(name)
+            figures[name][engine] = [(median(by_vus[hi]) - median(by_vus[lo])) / (hi - lo)]
+
+    runs = {}
+    for r in rows:
+        runs.setdefault(r["engine"], set()).add((r["section"], r["param"], r["round"]))
+    print(f"\n{len(rows)} runs ({len(failed)} failed); medians over rounds; ratio = loadgate / k6\n")
+    print("| figure | unit | k6 | loadgate | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for name in order:
+        fig = figures[name]
+        k6, ours = median(fig.get("k6", [])), median(fig.get("loadgate", []))
+        ratio = ours / k6 if k6 and ours is not None else None
+        print(f"| {name} | {fig['unit']} | {fmt(k6)} | {fmt(ours)} | {fmt(ratio, 3)} |")
+    if failed:
+        print("\nFAILED runs:")
+        for r in failed:
+            print(f"  {r['section']} {r['param']} round {r['round']} {r['engine']}: rc={r['rc']}, log {r['log']}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

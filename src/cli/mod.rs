@@ -1,0 +1,169 @@
+//! The command line: `loadgate run` (k6-compatible), `loadgate target` (a loopback test target) and
+//! `loadgate version`. Flags mirror k6's names so k6 users' commands keep working.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub mod exit;
+pub mod progress;
+pub mod run;
+
+/// loadgate: k6-compatible load tests, as a CLI and as a Keptn test service.
+#[derive(Debug, Parser)]
+#[command(name = "loadgate", version, about, disable_help_subcommand = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a k6 script (same flags, summary and exit codes as `k6 run`).
+    Run(Box<RunArgs>),
+    /// Serve the built-in HTTP test target on a loopback address.
+    Target(TargetArgs),
+    /// Print the version.
+    Version,
+}
+
+/// `loadgate run` flags; names and meanings as in `k6 run`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// The k6 script to run.
+    pub script: PathBuf,
+    /// Number of VUs (-u).
+    #[arg(short = 'u', long)]
+    pub vus: Option<i64>,
+    /// Test duration, e.g. 30s or 2m (-d).
+    #[arg(short = 'd', long)]
+    pub duration: Option<String>,
+    /// Total iterations, shared by the VUs (-i).
+    #[arg(short = 'i', long)]
+    pub iterations: Option<i64>,
+    /// A ramping stage `duration:target`; repeat for several (-s).
+    #[arg(short = 's', long = "stage")]
+    pub stages: Vec<String>,
+    /// An environment variable for `__ENV`, `KEY=VALUE`; repeatable (-e).
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// A tag for every sample, `name=value`; repeatable.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Write the end-of-test summary as JSON (k6's legacy export format).
+    #[arg(long)]
+    pub summary_export: Option<PathBuf>,
+    /// Trend statistics in the summary, e.g. `avg,p(95),p(99.9)`.
+    #[arg(long)]
+    pub summary_trend_stats: Option<String>,
+    /// Fixed time unit for the summary: s, ms or us.
+    #[arg(long)]
+    pub summary_time_unit: Option<String>,
+    /// Skip the end-of-test summary and handleSummary().
+    #[arg(long)]
+    pub no_summary: bool,
+    /// Skip threshold evaluation.
+    #[arg(long)]
+    pub no_thresholds: bool,
+    /// Skip setup().
+    #[arg(long)]
+    pub no_setup: bool,
+    /// Skip teardown().
+    #[arg(long)]
+    pub no_teardown: bool,
+    /// No progress output (-q).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// No colors in the output.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Pass the process environment to `__ENV` (default true).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub include_system_env_vars: bool,
+    /// This instance's execution segment, e.g. `0:1/3`.
+    #[arg(long)]
+    pub execution_segment: Option<String>,
+    /// The segments of all instances, e.g. `0,1/3,2/3,1`.
+    #[arg(long)]
+    pub execution_segment_sequence: Option<String>,
+    /// Outputs for metrics (`-o`); see the README for the ones loadgate has.
+    #[arg(short = 'o', long = "out")]
+    pub out: Vec<String>,
+    /// User-Agent header of HTTP requests.
+    #[arg(long)]
+    pub user_agent: Option<String>,
+    /// Maximum redirects followed per request.
+    #[arg(long)]
+    pub max_redirects: Option<i64>,
+    /// Failed HTTP requests throw instead of returning status 0 (-w).
+    #[arg(short = 'w', long)]
+    pub throw: bool,
+    /// Skip TLS certificate verification.
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// Discard response bodies (responseType none by default).
+    #[arg(long)]
+    pub discard_response_bodies: bool,
+    /// The folder that open() and imports may read from (default: the parent of the script's
+    /// folder).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// VU worker threads (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+/// `loadgate target` flags.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// Address to listen on; loopback only by intent.
+    #[arg(long, default_value = "127.0.0.1:8099")]
+    pub addr: String,
+}
+
+/// Logs go to stderr; `LOADGATE_LOG` (or `RUST_LOG`) sets the filter, default `warn`.
+pub fn init_tracing() {
+    let filter = std::env::var("LOADGATE_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "warn".to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs a subcommand on the control runtime; returns the process exit code.
+pub async fn dispatch(command: Command) -> i32 {
+    match command {
+        Command::Run(args) => run::run(*args).await.code(),
+        Command::Target(args) => target(args).await,
+        Command::Version => 0,
+    }
+}
+
+async fn target(args: TargetArgs) -> i32 {
+    let listener = match tokio::net::TcpListener::bind(&args.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("ERRO[0000] cannot listen on {}: {e}", args.addr);
+            return 1;
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or(args.addr);
+    eprintln!("loadgate target listening on http://{addr} (Ctrl-C to stop)");
+    match crate::target::serve(listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("ERRO[0000] target stopped: {e}");
+            1
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `per-vu-iterations`: each VU runs exactly `iterations`, within `maxDuration`. On a segment:
+//! VUs = scale(vus), iterations per VU unscaled (§6.4). Iterations not run when maxDuration ends
+//! are counted as `dropped_iterations`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{ExecCtx, finish_loops};
+use crate::engine::segment::SegmentedIndex;
+use crate::engine::{IterationOutcome, Runner};
+
+pub(super) async fn run<R: Runner>(
+    ctx: &Arc<ExecCtx<R>>,
+    vus: u64,
+    iterations: u64,
+    max_duration_ns: u64,
+) {
+    let start = Instant::now();
+    let local_vus = ctx.tuple.scale(vus);
+    let total = local_vus * iterations;
+    ctx.progress.set_total_iterations(total);
+    let index = Arc::new(SegmentedIndex::new(ctx.tuple.clone()));
+    let started = Arc::new(AtomicU64::new(0));
+    let soft = CancellationToken::new();
+    let hard = ctx.hard_stop();
+    let mut set = JoinSet::new();
+    for mut vu in ctx.pool.take(local_vus, &hard).await {
+        let (ctx, index, started, soft, hard) = (
+            ctx.clone(),
+            index.clone(),
+            started.clone(),
+            soft.clone(),
+            hard.clone(),
+        );
+        ctx.state.vu_activated(1);
+        set.spawn(async move {
+            for _ in 0..iterations {
+                if soft.is_cancelled() || hard.is_cancelled() {
+                    break;
+                }
+                started.fetch_add(1, Ordering::Relaxed);
+                if let IterationOutcome::Aborted(_) = ctx.iteration(&mut vu, &index, &hard).await {
+                    break;
+                }
+            }
+            ctx.state.vu_deactivated(1);
+            vu
+        });
+    }
+    let end = start + Duration::from_nanos(max_duration_ns);
+    let vus = finish_loops(&mut set, end, &soft, &hard, ctx.graceful_stop()).await;
+    ctx.pool.put(vus);
+    if !ctx.abort.is_aborted() {
+        ctx.dropped(total.saturating_sub(started.load(Ordering::Relaxed)));
+    }
+}

@@ -1,0 +1,272 @@
+//! The scheduler: runs one test on this instance (k6 `execution.Scheduler.Run`). Receives the
+//! [`Runner`], the validated [`TestPlan`], the sample channel, the [`TestAbort`] handle and the
+//! shared [`ExecutionState`]. Initialises `vus_max` VUs up front (bounded parallelism), runs setup,
+//! starts every scenario at its startTime on the shared VU pool, emits the `vus`/`vus_max` gauges
+//! every second, stops everything on abort, runs teardown (also after an abort, as k6 does), and
+//! returns a [`RunReport`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::executor::{self, ExecCtx};
+use super::options::plan::TestPlan;
+use super::state::{AbortReason, ExecutionState, ScenarioProgress, TestAbort};
+use super::vu_pool::VuPool;
+use super::{RunError, Runner, ScenarioInfo, SetupData};
+use crate::metrics::{Sample, SampleSender, TagSet, builtin};
+
+/// How a test ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Every scenario ran to its end.
+    Completed,
+    /// A threshold with `abortOnFail` stopped it (k6 exit 99).
+    AbortedByThreshold,
+    /// `exec.test.abort(message)` in an iteration (k6 exit 108).
+    AbortedByScript(String),
+    /// A signal or the service stopped it (k6 exit 105).
+    Interrupted,
+}
+
+/// The outcome of [`run_test`].
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub end: RunEnd,
+    /// What `setup()` returned (None when it did not run or returned nothing).
+    pub setup_data: SetupData,
+    pub iterations_completed: u64,
+    pub iterations_interrupted: u64,
+    pub dropped_iterations: u64,
+    /// VUs initialised in total.
+    pub vus_max: u64,
+    /// A teardown failure (exception, abort, timeout); the test itself still ran.
+    pub teardown_error: Option<RunError>,
+}
+
+/// Tuning of [`run_test`].
+#[derive(Clone, Copy, Debug)]
+pub struct SchedulerConfig {
+    /// VUs initialised at the same time (default: the number of CPUs).
+    pub init_parallelism: usize,
+    /// Period of the `vus`/`vus_max` samples (k6: 1 s).
+    pub gauge_period: Duration,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            init_parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            gauge_period: Duration::from_secs(1),
+        }
+    }
+}
+
+fn emit_gauges(samples: &SampleSender, tags: &Arc<TagSet>, state: &ExecutionState) {
+    let now = SystemTime::now();
+    let s = |metric, value: u64| Sample {
+        metric,
+        tags: tags.clone(),
+        value: value as f64,
+        time: now,
+    };
+    let _ = samples.send(vec![
+        s(builtin::VUS, state.vus_active()),
+        s(builtin::VUS_MAX, state.vus_initialized()),
+    ]);
+}
+
+/// Runs `timed` with `limit`; `what` names the part (`setup`, `teardown`) in k6's timeout message.
+async fn with_timeout<T>(
+    what: &str,
+    limit: Duration,
+    timed: impl Future<Output = Result<T, RunError>>,
+) -> Result<T, RunError> {
+    match tokio::time::timeout(limit, timed).await {
+        Ok(r) => r,
+        Err(_) => Err(RunError::Timeout(format!(
+            "{what}() execution timed out after {} seconds",
+            limit.as_secs_f64()
+        ))),
+    }
+}
+
+/// [`run_test_with`] with the default configuration.
+pub async fn run_test<R: Runner>(
+    runner: Arc<R>,
+    plan: &TestPlan,
+    samples: SampleSender,
+    abort: TestAbort,
+    state: Arc<ExecutionState>,
+) -> Result<RunReport, RunError> {
+    run_test_with(
+        runner,
+        plan,
+        samples,
+        abort,
+        state,
+        SchedulerConfig::default(),
+    )
+    .await
+}
+
+/// Runs the whole test. `Err` when VU initialisation or setup fails (k6 exits 107/108/100 then,
+/// without teardown); otherwise a report, also for aborted tests.
+pub async fn run_test_with<R: Runner>(
+    runner: Arc<R>,
+    plan: &TestPlan,
+    samples: SampleSender,
+    abort: TestAbort,
+    state: Arc<ExecutionState>,
+    config: SchedulerConfig,
+) -> Result<RunReport, RunError> {
+    let run_tags = Arc::new(plan.options.run_tags());
+    let pool = Arc::new(VuPool::new(
+        runner.clone(),
+        plan.tuple.clone(),
+        state.clone(),
+    ));
+
+    // Gauges from the start, so that a long init shows up.
+    let gauges_stop = tokio_util::sync::CancellationToken::new();
+    let gauges = {
+        let (samples, tags, state, stop) = (
+            samples.clone(),
+            run_tags.clone(),
+            state.clone(),
+            gauges_stop.clone(),
+        );
+        let period = config.gauge_period;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(Instant::now() + period, period);
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tick.tick() => emit_gauges(&samples, &tags, &state),
+                }
+            }
+            emit_gauges(&samples, &tags, &state);
+        })
+    };
+    let result = run_inner(runner, plan, &samples, &abort, &state, &pool, config).await;
+    gauges_stop.cancel();
+    let _ = gauges.await;
+    result
+}
+
+async fn run_inner<R: Runner>(
+    runner: Arc<R>,
+    plan: &TestPlan,
+    samples: &SampleSender,
+    abort: &TestAbort,
+    state: &Arc<ExecutionState>,
+    pool: &Arc<VuPool<R>>,
+    config: SchedulerConfig,
+) -> Result<RunReport, RunError> {
+    let vus_max = plan.vus_max();
+    tracing::debug!(vus_max, "initialising VUs");
+    pool.init(vus_max, config.init_parallelism, abort.token())
+        .await?;
+    state.mark_started();
+
+    let mut setup_data: SetupData = None;
+    if !abort.is_aborted() && plan.options.no_setup != Some(true) {
+        let setup = with_timeout("setup", plan.options.setup_timeout(), runner.setup());
+        tokio::select! {
+            biased;
+            _ = abort.token().cancelled() => {}
+            r = setup => setup_data = r?,
+        }
+    }
+    let shared_setup = Arc::new(setup_data.clone());
+
+    let mut scenarios = JoinSet::new();
+    if !abort.is_aborted() {
+        let test_start = Instant::now();
+        for config in &plan.scenarios {
+            let progress = Arc::new(ScenarioProgress::new(
+                &config.name,
+                Duration::from_nanos(config.run_duration_ns()),
+            ));
+            state.add_scenario(progress.clone());
+            let mut tags = plan.options.run_tags();
+            for (k, v) in &config.tags {
+                tags.insert(k, v);
+            }
+            tags.insert("scenario", &config.name);
+            let (config, pool, samples, state, abort, setup) = (
+                Arc::new(config.clone()),
+                pool.clone(),
+                samples.clone(),
+                state.clone(),
+                abort.clone(),
+                shared_setup.clone(),
+            );
+            let tuple = plan.tuple.clone();
+            scenarios.spawn(async move {
+                let at = test_start + Duration::from_nanos(config.start_time_ns);
+                if !executor::sleep_until(at, abort.token()).await {
+                    return;
+                }
+                let tags = Arc::new(tags);
+                let scenario = Arc::new(ScenarioInfo {
+                    name: config.name.clone(),
+                    executor: config.executor_name.clone(),
+                    exec: config.exec.clone(),
+                    env: config.env.clone(),
+                    tags: (*tags).clone(),
+                    start_time: SystemTime::now(),
+                });
+                let ctx = Arc::new(ExecCtx {
+                    config,
+                    scenario,
+                    tuple,
+                    pool,
+                    samples,
+                    state,
+                    progress,
+                    abort,
+                    setup_data: setup,
+                    tags,
+                });
+                executor::run(ctx).await;
+            });
+        }
+    }
+    while let Some(r) = scenarios.join_next().await {
+        if let Err(e) = r {
+            tracing::error!("a scenario task failed: {e}");
+        }
+    }
+
+    let end = match abort.reason() {
+        None => RunEnd::Completed,
+        Some(AbortReason::Threshold) => RunEnd::AbortedByThreshold,
+        Some(AbortReason::Script(m)) => RunEnd::AbortedByScript(m),
+        Some(AbortReason::Signal) => RunEnd::Interrupted,
+    };
+
+    // k6 runs teardown even after an abort (thresholds, test.abort(), first Ctrl+C).
+    let teardown_error = if plan.options.no_teardown == Some(true) {
+        None
+    } else {
+        with_timeout(
+            "teardown",
+            plan.options.teardown_timeout(),
+            runner.teardown(setup_data.clone()),
+        )
+        .await
+        .err()
+    };
+    Ok(RunReport {
+        end,
+        setup_data,
+        iterations_completed: state.iterations_completed(),
+        iterations_interrupted: state.iterations_interrupted(),
+        dropped_iterations: state.dropped_iterations(),
+        vus_max: state.vus_initialized(),
+        teardown_error,
+    })
+}

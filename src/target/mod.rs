@@ -1,0 +1,57 @@
+//! The loopback HTTP target (`loadgate target`): a small httpbin-like axum server used by the README
+//! quick start, the conformance tests and the benchmarks. It receives any request on any method and
+//! answers deterministically from the path alone (see [`app`] for the endpoints); it emits no logs per
+//! request so that it stays cheap as a benchmark target. Callers own the listener (bind it to
+//! 127.0.0.1) and the shutdown signal.
+
+mod gzip;
+mod handlers;
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+/// The target's router. Every endpoint answers any method:
+///
+/// | path | response |
+/// |---|---|
+/// | `/` | 200 `ok\n` |
+/// | `/status/CODE` | CODE, empty body |
+/// | `/json` | a fixed JSON document (see [`JSON_DOC`]) |
+/// | `/delay/MS` | waits MS ms, then 200 `ok\n` |
+/// | `/echo` | JSON `{method, path, query, headers, body}` (header names lowercase) |
+/// | `/redirect/N` | 302 to `/redirect/N-1`; `/redirect/0` is 200 `ok\n` |
+/// | `/cookies/set?k=v` | sets each cookie (`Path=/`), 200 with them as JSON |
+/// | `/cookies` | JSON of the request's cookies |
+/// | `/bytes/N` | N bytes of `x` |
+/// | `/basic-auth/USER/PASS` | 200 with matching basic auth, else 401 with `WWW-Authenticate` |
+/// | `/gzip` | a gzip-encoded JSON document |
+/// | `/headers` | JSON `{headers}` of the request |
+/// | `/mark` | 200 `ok\n` (benchmark marker) |
+///
+/// Anything else is 404.
+pub fn app() -> Router {
+    Router::new().fallback(handlers::handle)
+}
+
+/// The document served by `/json`.
+pub const JSON_DOC: &str =
+    r#"{"name":"conformance","items":[1,2,3],"nested":{"key":"value","n":42}}"#;
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then finishes in-flight requests and
+/// returns.
+///
+/// # Errors
+/// Returns the I/O error that stopped the server.
+pub async fn serve(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests;

