@@ -7,6 +7,7 @@
 //! - [`engine`]: options, scenarios, execution segments, executors, the scheduler (JS-agnostic).
 //! - [`http`]: the HTTP client behind `k6/http` (pooling, timings, redirects, cookies, errors).
 //! - [`metrics`]: samples, tags, the metric registry, sinks, thresholds and the aggregating engine.
+//! - [`run`]: one test run as a library call (script to outcome), used by the CLI and the service.
 //! - [`output`]: the end-of-test summary (text, export JSON, handleSummary data).
 //! - [`target`]: an httpbin-like loopback HTTP server for the quick start, tests and benchmarks.
 
@@ -16,4 +17,5 @@ pub mod http;
 pub mod js;
 pub mod metrics;
 pub mod output;
+pub mod run;
 pub mod target;

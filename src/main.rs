@@ -6,7 +6,15 @@ use clap::Parser;
 use loadgate::cli::{Cli, Command};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let usage = e.use_stderr();
+            let _ = e.print();
+            // k6 exits -1 (255) on a bad flag; help and version are not errors.
+            std::process::exit(if usage { 255 } else { 0 });
+        }
+    };
     loadgate::cli::init_tracing();
     let code = match cli.command {
         Command::Version => {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub mod exit;
+pub mod logging;
 pub mod progress;
 pub mod run;
 
@@ -111,6 +112,10 @@ pub struct RunArgs {
     /// VU worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Start the built-in test target on a free loopback port for this run and pass its URL to
+    /// the script as `__ENV.TARGET` (loadgate only; for the quick start and local tries).
+    #[arg(long)]
+    pub local_target: bool,
 }
 
 /// `loadgate target` flags.
@@ -121,16 +126,9 @@ pub struct TargetArgs {
     pub addr: String,
 }
 
-/// Logs go to stderr; `LOADGATE_LOG` (or `RUST_LOG`) sets the filter, default `warn`.
+/// Logs go to stderr in k6's format; see [`logging`].
 pub fn init_tracing() {
-    let filter = std::env::var("LOADGATE_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "warn".to_string());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+    logging::init();
 }
 
 /// Runs a subcommand on the control runtime; returns the process exit code.

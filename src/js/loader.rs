@@ -215,16 +215,37 @@ impl Loader for ScriptLoader {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
-        if let Some(source) = modules::builtin_source(name) {
-            return Module::declare(ctx.clone(), name, source);
-        }
-        let files = &self.files.files;
-        let path = files.path_of(name);
-        let source = files
-            .read_path(&path)
-            .map_err(|e| JsError::new_loading_message(name, e.to_string()))?;
-        Module::declare(ctx.clone(), name, source.to_vec())
+        declare_cached(ctx, &self.files, name, || {
+            if let Some(source) = modules::builtin_source(name) {
+                return Ok(source.as_bytes().to_vec());
+            }
+            let files = &self.files.files;
+            files
+                .read_path(&files.path_of(name))
+                .map(|s| s.to_vec())
+                .map_err(|e| JsError::new_loading_message(name, e.to_string()))
+        })
     }
+}
+
+/// Declares module `name`, from the test's bytecode cache when another VU compiled it already,
+/// else from `source()` (and fills the cache).
+pub fn declare_cached<'js>(
+    ctx: &Ctx<'js>,
+    shared: &super::shared::TestShared,
+    name: &str,
+    source: impl FnOnce() -> rquickjs::Result<Vec<u8>>,
+) -> rquickjs::Result<Module<'js, Declared>> {
+    if let Some(bytes) = shared.bytecode(name) {
+        // SAFETY: the bytes were written by `Module::write` of this same QuickJS build, in this
+        // process, from a module declared with the same name.
+        return unsafe { Module::load(ctx.clone(), &bytes) };
+    }
+    let module = Module::declare(ctx.clone(), name, source()?)?;
+    if let Ok(bytes) = module.write(rquickjs::module::WriteOptions::default()) {
+        shared.store_bytecode(name, bytes);
+    }
+    Ok(module)
 }
 
 #[cfg(test)]

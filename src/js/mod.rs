@@ -21,6 +21,7 @@ pub mod convert;
 pub mod coroutine;
 pub mod loader;
 pub mod log;
+pub mod memory;
 pub mod modules;
 pub mod runner;
 pub mod shared;

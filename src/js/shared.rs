@@ -61,6 +61,9 @@ pub struct TestShared {
     /// `exec.test.options`: the consolidated options as JSON, once known.
     pub options_json: RwLock<Option<String>>,
     shared_arrays: Mutex<HashMap<String, Arc<Vec<String>>>>,
+    /// Compiled modules by name: the first VU compiles, the others load the bytecode. Saves the
+    /// parser's time and the heap fragmentation it leaves behind in every VU.
+    bytecode: Mutex<HashMap<String, Arc<Vec<u8>>>>,
     /// The scheduler's counters, behind `exec.instance` and the progress line.
     pub execution: Arc<ExecutionState>,
     /// When the test started (for `exec.instance.currentTestRunDuration`).
@@ -86,6 +89,7 @@ impl TestShared {
             settings: RwLock::new(Arc::new(VuSettings::default())),
             options_json: RwLock::new(None),
             shared_arrays: Mutex::new(HashMap::new()),
+            bytecode: Mutex::new(HashMap::new()),
             execution: Arc::new(ExecutionState::new()),
             started: Instant::now(),
             started_at: SystemTime::now(),
@@ -140,6 +144,24 @@ impl TestShared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The compiled bytecode of module `name`, if some VU stored it.
+    pub fn bytecode(&self, name: &str) -> Option<Arc<Vec<u8>>> {
+        self.bytecode
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Stores the compiled bytecode of module `name`.
+    pub fn store_bytecode(&self, name: &str, bytes: Vec<u8>) {
+        self.bytecode
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name.to_string())
+            .or_insert_with(|| Arc::new(bytes));
     }
 
     /// Elapsed test time.

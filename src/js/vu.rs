@@ -11,10 +11,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use corosensei::stack::DefaultStack;
+use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use futures_util::future::{BoxFuture, join_all};
-use rquickjs::{Context, Ctx, Function, Module, Object, Runtime, Value};
+use rquickjs::context::intrinsic;
+use rquickjs::{Context, Ctx, Function, Object, Runtime, Value};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
@@ -26,7 +27,7 @@ use super::coroutine::{
     Command, InitInfo, Reply, Resume, STACK_HEADROOM, SummaryOutput, Suspend, Suspender,
     VU_STACK_SIZE, VuCoroutine,
 };
-use super::loader::{ScriptLoader, ScriptResolver};
+use super::loader::{ScriptLoader, ScriptResolver, declare_cached};
 use super::log;
 use super::modules;
 use super::shared::TestShared;
@@ -116,9 +117,10 @@ pub async fn spawn_vu(
             }));
             let jar = http.jar().clone();
             let body_shared = shared.clone();
+            let stack_range = (stack.limit().get(), stack.base().get());
             let co: VuCoroutine =
                 Coroutine::with_stack(stack, move |y: &Yielder<Resume, Suspend>, _first| {
-                    vu_body(y, body_shared, ids, read_options, jar)
+                    vu_body(y, body_shared, ids, read_options, jar, stack_range)
                 });
             drive(co, rx, init_tx, http, no_cookies_reset).await;
         });
@@ -232,6 +234,21 @@ async fn next_command(
     }
 }
 
+/// The parts of the JS standard library a VU gets: everything k6 scripts use (Date, RegExp, JSON,
+/// Proxy, Map/Set, typed arrays, Promise, eval for modules). Left out, to save memory per VU:
+/// `performance`, WeakRef/FinalizationRegistry and DOMException.
+type Intrinsics = (
+    intrinsic::Date,
+    intrinsic::Eval,
+    intrinsic::RegExpCompiler,
+    intrinsic::RegExp,
+    intrinsic::Json,
+    intrinsic::Proxy,
+    intrinsic::MapSet,
+    intrinsic::TypedArrays,
+    intrinsic::Promise,
+);
+
 /// The coroutine body: everything JS happens in here, on the VU's own stack.
 fn vu_body(
     y: &Yielder<Resume, Suspend>,
@@ -239,10 +256,13 @@ fn vu_body(
     ids: VuIds,
     read_options: bool,
     jar: Rc<crate::http::CookieJar>,
+    stack_range: (usize, usize),
 ) {
     // SAFETY: the suspender is only used by host functions of the runtime created below, which is
     // dropped before this function returns.
     let suspender = unsafe { Suspender::new(y) };
+    // Dropped last (locals drop in reverse order): the runtime never outlives the test's state.
+    let _keep = shared.clone();
     let rt = match Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -261,7 +281,7 @@ fn vu_body(
             files: shared.clone(),
         },
     );
-    let ctx = match Context::full(&rt) {
+    let ctx = match Context::custom::<Intrinsics>(&rt) {
         Ok(c) => c,
         Err(e) => {
             suspender.suspend(Suspend::Ready(Err(RunError::Internal(format!(
@@ -273,7 +293,8 @@ fn vu_body(
     let state = Rc::new(VuState::new(shared, suspender, ids, jar));
     let handler_state = state.clone();
     rt.set_interrupt_handler(Some(Box::new(move || handler_state.should_interrupt())));
-    ctx.with(|ctx| serve(&ctx, &state, read_options));
+    let report = (ids.id_in_instance == 1 && super::memory::wanted()).then_some(stack_range);
+    ctx.with(|ctx| serve(&ctx, &state, read_options, report));
     rt.set_interrupt_handler(None);
     drop(ctx);
     drop(state);
@@ -281,7 +302,12 @@ fn vu_body(
 }
 
 /// Init, then commands until shutdown.
-fn serve<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>, read_options: bool) {
+fn serve<'js>(
+    ctx: &Ctx<'js>,
+    state: &Rc<VuState>,
+    read_options: bool,
+    report: Option<(usize, usize)>,
+) {
     let suspender = state.suspender;
     let (exports, info) = match init(ctx, state, read_options) {
         Ok(v) => v,
@@ -290,7 +316,14 @@ fn serve<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>, read_options: bool) {
             return;
         }
     };
+    // Init leaves garbage (compiler temporaries, cycles): collect it before the VU idles, so its
+    // arenas go back to the allocator for the next VU.
+    super::memory::collect_garbage(ctx);
+    if let Some(stack) = report {
+        super::memory::report("after init", ctx, stack);
+    }
     let mut data_cache: Option<(Arc<SetupData>, Value<'js>)> = None;
+    let mut reported = report.is_none();
     let mut input = suspender.suspend(Suspend::Ready(Ok(info)));
     loop {
         let cmd = match input {
@@ -301,7 +334,12 @@ fn serve<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>, read_options: bool) {
             Command::Shutdown => break,
             Command::Iterate(spec) => {
                 let data = setup_value(ctx, &mut data_cache, &spec.setup_data);
-                Reply::Iteration(iterate(ctx, state, &exports, *spec, data))
+                let outcome = iterate(ctx, state, &exports, *spec, data);
+                if let (false, Some(stack)) = (reported, report) {
+                    super::memory::report("after the first iteration", ctx, stack);
+                    reported = true;
+                }
+                Reply::Iteration(outcome)
             }
             Command::Setup => Reply::Setup(setup(ctx, state, &exports)),
             Command::Teardown(data) => Reply::Teardown(teardown(ctx, state, &exports, data)),
@@ -355,7 +393,7 @@ fn init<'js>(
     let source = files
         .read_path(files.main())
         .map_err(|e| RunError::Script(e.to_string()))?;
-    let module = Module::declare(ctx.clone(), name, source.to_vec()).map_err(err)?;
+    let module = declare_cached(ctx, &state.shared, &name, || Ok(source.to_vec())).map_err(err)?;
     let (module, promise) = module.eval().map_err(err)?;
     promise.finish::<()>().map_err(err)?;
     let exports = module.namespace().map_err(err)?;

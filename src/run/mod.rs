@@ -1,0 +1,402 @@
+//! One test run as a library call: script -> options -> plan -> engine -> samples -> metrics,
+//! outputs and summary -> [`RunOutcome`]. `loadgate run` prints what this returns; the service
+//! turns it into a `test.finished` event. Nothing here prints.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::engine::RunError;
+use crate::engine::options::Options;
+use crate::engine::options::plan::TestPlan;
+use crate::engine::scheduler::{RunEnd, RunReport, run_test};
+use crate::engine::state::{AbortReason, TestAbort};
+use crate::js::coroutine::SummaryOutput;
+use crate::js::loader::ScriptFiles;
+use crate::js::runner::JsRunner;
+use crate::js::shared::{TestShared, VuSettings};
+use crate::js::worker::Workers;
+use crate::metrics::engine::{EngineOptions, MetricsEngine};
+use crate::metrics::thresholds::Evaluation;
+use crate::metrics::{Registry, SampleReceiver};
+use crate::output::summary::{SummaryOptions, build_data, build_export, text_summary};
+
+pub mod output;
+
+pub use output::Output;
+
+/// A callback run once the plan is known: the shared state, `vus_max`, the planned duration.
+pub type OnStart = Box<dyn FnOnce(Arc<TestShared>, u64, Duration) + Send>;
+
+/// Everything a test run needs.
+pub struct RunConfig {
+    /// The k6 script.
+    pub script: PathBuf,
+    /// The folder `open()` and imports may read (default: the parent of the script's folder).
+    pub root: Option<PathBuf>,
+    /// `__ENV` as the script sees it.
+    pub env: BTreeMap<String, String>,
+    /// The environment read for `K6_*` option variables.
+    pub options_env: HashMap<String, String>,
+    /// Options between the script's and the `K6_*` environment's (the service's workload).
+    pub workload: Option<Options>,
+    /// Options above everything else (command-line flags).
+    pub overrides: Options,
+    /// Skip threshold evaluation.
+    pub no_thresholds: bool,
+    /// VU worker threads (default: one per core).
+    pub workers: Option<usize>,
+    /// How to build the summary; `None` skips it (and handleSummary).
+    pub summary: Option<SummaryOptions>,
+    /// Consumers of the sample stream besides the metrics engine.
+    pub outputs: Vec<Box<dyn Output>>,
+    /// Stops the test from outside (signals, service shutdown, maximum duration).
+    pub abort: TestAbort,
+    /// Called once the plan is known (for a progress display): the shared state, `vus_max` and the
+    /// planned duration.
+    pub on_start: Option<OnStart>,
+}
+
+impl RunConfig {
+    /// A configuration with defaults for everything but the script.
+    pub fn new(script: impl Into<PathBuf>) -> Self {
+        RunConfig {
+            script: script.into(),
+            root: None,
+            env: BTreeMap::new(),
+            options_env: HashMap::new(),
+            workload: None,
+            overrides: Options::default(),
+            no_thresholds: false,
+            workers: None,
+            summary: Some(SummaryOptions::default()),
+            outputs: Vec::new(),
+            abort: TestAbort::new(),
+            on_start: None,
+        }
+    }
+}
+
+/// Why a test could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunFailure {
+    /// The script could not be read, or a worker could not start (k6 exit 255).
+    #[error("{0}")]
+    Usage(String),
+    /// Invalid options or thresholds (k6 exit 104); every problem, one per line.
+    #[error("{0}")]
+    Config(String),
+    /// The init context, setup or a VU failed (k6 exit 107/108/100).
+    #[error("{0}")]
+    Script(RunError),
+}
+
+/// How a test that ran ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunStatus {
+    /// Ran to its end; thresholds (if any) passed.
+    Passed,
+    /// One or more thresholds failed (possibly aborting the run early).
+    ThresholdsFailed,
+    /// `exec.test.abort(msg)` (k6 exit 108).
+    AbortedByScript(String),
+    /// Stopped from outside before its end (k6 exit 105).
+    Interrupted,
+    /// `exec.test.fail(msg)` (k6 exit 110).
+    Failed(String),
+    /// teardown() threw or timed out.
+    TeardownFailed(String),
+}
+
+/// The end-of-test summary in every form.
+#[derive(Debug)]
+pub struct Summary {
+    /// The text k6 prints by default.
+    pub text: String,
+    /// The `handleSummary(data)` object.
+    pub data: Value,
+    /// The `--summary-export` document.
+    pub export: Value,
+    /// What `handleSummary` returned, if the script exports it and it ran.
+    pub handled: Option<Vec<SummaryOutput>>,
+    /// Why `handleSummary` failed, if it did (the text summary is then the fallback).
+    pub handle_error: Option<String>,
+}
+
+/// The result of a test that ran.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub status: RunStatus,
+    /// Threshold verdicts at the end, with observed values.
+    pub evaluation: Evaluation,
+    pub report: RunReport,
+    pub summary: Option<Summary>,
+    /// When the scenarios started and when the last sample was taken in.
+    pub started_at: SystemTime,
+    pub ended_at: SystemTime,
+    pub duration: Duration,
+}
+
+/// Runs one test to its end.
+pub async fn run(mut config: RunConfig) -> Result<RunOutcome, RunFailure> {
+    let files = ScriptFiles::new(&config.script, config.root.as_deref())
+        .map_err(|e| RunFailure::Usage(format!("cannot read the script: {e}")))?;
+    let workers = config
+        .workers
+        .map_or_else(Workers::per_core, Workers::new)
+        .map_err(|e| RunFailure::Usage(format!("cannot start VU workers: {e}")))?;
+    let workers = Arc::new(workers);
+    let registry = Arc::new(Registry::new());
+    let (samples_tx, samples_rx) = tokio::sync::mpsc::unbounded_channel();
+    let env = std::mem::take(&mut config.env);
+    let shared = Arc::new(TestShared::new(files, env, registry.clone(), samples_tx));
+    let result = match JsRunner::start(workers.clone(), shared.clone()).await {
+        Ok(runner) => run_with(config, runner, shared, registry, samples_rx).await,
+        Err(e) => Err(RunFailure::Script(e)),
+    };
+    workers.shutdown_within(Duration::from_secs(5));
+    result
+}
+
+/// Consolidates and validates the options; errors are k6's exit-104 texts.
+fn plan(config: &mut RunConfig, runner: &JsRunner) -> Result<TestPlan, String> {
+    let script_json = match &runner.info().options_json {
+        Some(s) => serde_json::from_str(s).map_err(|e| format!("invalid options: {e}"))?,
+        None => Value::Object(Default::default()),
+    };
+    let mut options = Options::from_script(&script_json).map_err(|e| e.to_string())?;
+    if let Some(w) = config.workload.take() {
+        options = options.apply(w, "workload");
+    }
+    let env = Options::from_env(&config.options_env).map_err(|e| e.to_string())?;
+    let overrides = std::mem::take(&mut config.overrides);
+    let consolidated = Options::consolidate(options, env, overrides);
+    let plan = TestPlan::new(consolidated).map_err(|e| e.to_string())?;
+    let exports = &runner.info().exports;
+    for name in plan.exec_names() {
+        if !exports.iter().any(|e| e == name) {
+            return Err(format!("function '{name}' not found in exports"));
+        }
+    }
+    Ok(plan)
+}
+
+fn settings_from(plan: &TestPlan) -> VuSettings {
+    let o = &plan.options;
+    let defaults = VuSettings::default();
+    VuSettings {
+        user_agent: o.user_agent.clone().unwrap_or(defaults.user_agent),
+        max_redirects: o.max_redirects.unwrap_or(10).max(0) as u32,
+        discard_response_bodies: o.discard_response_bodies.unwrap_or(false),
+        no_cookies_reset: o.no_cookies_reset.unwrap_or(false),
+        throw: o.throw.unwrap_or(false),
+        test_tags: o.run_tags(),
+        batch: o.batch.unwrap_or(20).max(1) as usize,
+        min_iteration_duration: o
+            .min_iteration_duration
+            .as_ref()
+            .map(|d| d.to_std())
+            .unwrap_or(Duration::ZERO),
+        hosts: BTreeMap::new(),
+        insecure_skip_tls_verify: o.insecure_skip_tls_verify.unwrap_or(false),
+    }
+}
+
+async fn run_with(
+    mut config: RunConfig,
+    runner: JsRunner,
+    shared: Arc<TestShared>,
+    registry: Arc<Registry>,
+    samples_rx: SampleReceiver,
+) -> Result<RunOutcome, RunFailure> {
+    let plan = match plan(&mut config, &runner) {
+        Ok(p) => p,
+        Err(e) => {
+            runner.shutdown_vus();
+            return Err(RunFailure::Config(e));
+        }
+    };
+    let thresholds = plan
+        .options
+        .thresholds
+        .as_ref()
+        .filter(|_| !config.no_thresholds);
+    let engine = match MetricsEngine::new(registry.clone(), thresholds, EngineOptions::default()) {
+        Ok(e) => e,
+        Err(errors) => {
+            runner.shutdown_vus();
+            let text = errors.iter().map(ToString::to_string).collect::<Vec<_>>();
+            return Err(RunFailure::Config(text.join("\n")));
+        }
+    };
+    shared.set_settings(settings_from(&plan));
+    if let Ok(mut o) = shared.options_json.write() {
+        *o = Some(plan.options_json().to_string());
+    }
+    if let Some(on_start) = config.on_start.take() {
+        on_start(shared.clone(), plan.vus_max(), plan.total_duration());
+    }
+
+    let mut outputs = std::mem::take(&mut config.outputs);
+    for o in &mut outputs {
+        o.start(registry.clone());
+    }
+    let runner = Arc::new(runner);
+    let abort = config.abort.clone();
+    let started = Instant::now();
+    let started_at = SystemTime::now();
+    let (done_tx, done_rx) = oneshot::channel();
+    let metrics = tokio::spawn(metrics_loop(
+        engine,
+        outputs,
+        samples_rx,
+        abort.clone(),
+        started,
+        done_rx,
+    ));
+    let state = shared.execution.clone();
+    let result = run_test(runner.clone(), &plan, shared.samples.clone(), abort, state).await;
+    let duration = started.elapsed();
+    let _ = done_tx.send(());
+    let (mut engine, outputs) = metrics
+        .await
+        .map_err(|e| RunFailure::Usage(format!("internal error: the metrics task failed: {e}")))?;
+    for o in outputs {
+        o.stop().await;
+    }
+    let ended_at = SystemTime::now();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            finish_runner(runner);
+            return Err(RunFailure::Script(e));
+        }
+    };
+    let evaluation = engine.evaluate(duration, true);
+    let summary = match config.summary.take() {
+        Some(mut opts) => {
+            opts.trend_stats = plan.options.summary_trend_stats();
+            opts.time_unit = plan.options.summary_time_unit.clone().unwrap_or_default();
+            opts.test_run_duration = duration;
+            opts.setup_data = report
+                .setup_data
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok());
+            Some(summarize(&runner, &mut engine, &opts).await)
+        }
+        None => None,
+    };
+    finish_runner(runner);
+    let status = status_of(&report, &evaluation, shared.failed());
+    Ok(RunOutcome {
+        status,
+        evaluation,
+        report,
+        summary,
+        started_at,
+        ended_at,
+        duration,
+    })
+}
+
+fn status_of(report: &RunReport, evaluation: &Evaluation, failed: Option<String>) -> RunStatus {
+    match &report.end {
+        RunEnd::AbortedByScript(msg) => return RunStatus::AbortedByScript(msg.clone()),
+        RunEnd::Interrupted => return RunStatus::Interrupted,
+        RunEnd::AbortedByThreshold | RunEnd::Completed => {}
+    }
+    if evaluation.failed {
+        return RunStatus::ThresholdsFailed;
+    }
+    if let Some(e) = &report.teardown_error {
+        return RunStatus::TeardownFailed(e.to_string());
+    }
+    if let Some(msg) = failed {
+        return RunStatus::Failed(msg);
+    }
+    RunStatus::Passed
+}
+
+async fn summarize(
+    runner: &JsRunner,
+    engine: &mut MetricsEngine,
+    opts: &SummaryOptions,
+) -> Summary {
+    let text = text_summary(engine, opts);
+    let data = build_data(engine, opts);
+    let export = build_export(engine, opts);
+    let (handled, handle_error) = if runner.info().exports.iter().any(|e| e == "handleSummary") {
+        match runner.handle_summary(data.to_string()).await {
+            Ok(h) => (h, None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    } else {
+        (None, None)
+    };
+    Summary {
+        text,
+        data,
+        export,
+        handled,
+        handle_error,
+    }
+}
+
+/// Shuts the options VU down once no executor holds the runner any more.
+fn finish_runner(runner: Arc<JsRunner>) {
+    if let Ok(r) = Arc::try_unwrap(runner) {
+        r.shutdown_vus();
+    }
+}
+
+/// Ingests samples into the engine and every output, judges thresholds every 2 s (aborting on
+/// `abortOnFail`), and returns the engine and the outputs once `done` fires and the channel is
+/// drained.
+async fn metrics_loop(
+    mut engine: MetricsEngine,
+    mut outputs: Vec<Box<dyn Output>>,
+    mut rx: SampleReceiver,
+    abort: TestAbort,
+    started: Instant,
+    mut done: oneshot::Receiver<()>,
+) -> (MetricsEngine, Vec<Box<dyn Output>>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    tick.tick().await;
+    let mut ingest = |engine: &mut MetricsEngine, batch: &[crate::metrics::Sample]| {
+        engine.ingest(batch);
+        for o in outputs.iter_mut() {
+            o.add_samples(batch);
+        }
+    };
+    loop {
+        tokio::select! {
+            biased;
+            batch = rx.recv() => match batch {
+                Some(b) => ingest(&mut engine, &b),
+                None => break,
+            },
+            _ = tick.tick() => {
+                if engine.has_thresholds() {
+                    let ev = engine.evaluate(started.elapsed(), false);
+                    if ev.should_abort && !abort.is_aborted() {
+                        if let Some(msg) = ev.abort_message() {
+                            tracing::error!("{msg}");
+                        }
+                        abort.abort(AbortReason::Threshold);
+                    }
+                }
+            }
+            _ = &mut done => {
+                while let Ok(b) = rx.try_recv() {
+                    ingest(&mut engine, &b);
+                }
+                break;
+            }
+        }
+    }
+    (engine, outputs)
+}
