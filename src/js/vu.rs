@@ -414,7 +414,8 @@ fn init<'js>(
     Ok((exports, info))
 }
 
-/// A JS error as k6 shows it: the message and the stack with script positions.
+/// A JS error as k6 shows it: `Name: message at file:line:column`, further frames on the lines
+/// below.
 pub fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
     if !matches!(e, rquickjs::Error::Exception) {
         return e.to_string();
@@ -423,12 +424,15 @@ pub fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
     if let Some(exc) = v.as_exception() {
         let name: String = exc.get("name").unwrap_or_else(|_| "Error".to_string());
         let mut out = format!("{name}: {}", exc.message().unwrap_or_default());
-        if let Some(stack) = exc.stack() {
-            let stack = stack.trim_end();
-            if !stack.is_empty() {
-                out.push('\n');
-                out.push_str(stack);
-            }
+        let stack = exc.stack().unwrap_or_default();
+        let mut frames = stack.lines().map(str::trim).filter(|l| !l.is_empty());
+        if let Some(first) = frames.next() {
+            out.push(' ');
+            out.push_str(first);
+        }
+        for frame in frames {
+            out.push_str("\n\t");
+            out.push_str(frame);
         }
         return out;
     }

@@ -1,0 +1,3 @@
+// open() may not leave the test's folder.
+const secret = open('../../../../../../../../etc/hostname');
+export default function () {}

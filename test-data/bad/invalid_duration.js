@@ -1,0 +1,2 @@
+export const options = { duration: 'ten seconds' };
+export default function () {}

@@ -1,0 +1,2 @@
+import ws from 'k6/ws-nope';
+export default function () {}
