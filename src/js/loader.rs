@@ -203,9 +203,10 @@ impl Resolver for ScriptResolver {
     }
 }
 
-/// Loads built-in shims and script files.
+/// Loads built-in shims (installing their natives first) and script files.
 pub struct ScriptLoader {
     pub files: Arc<super::shared::TestShared>,
+    pub state: std::rc::Rc<super::state::VuState>,
 }
 
 impl Loader for ScriptLoader {
@@ -215,6 +216,9 @@ impl Loader for ScriptLoader {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
+        if modules::is_builtin(name) {
+            modules::install_module(ctx, name, &self.state)?;
+        }
         declare_cached(ctx, &self.files, name, || {
             if let Some(source) = modules::builtin_source(name) {
                 return Ok(source.as_bytes().to_vec());

@@ -273,14 +273,6 @@ fn vu_body(
         }
     };
     rt.set_max_stack_size(VU_STACK_SIZE - STACK_HEADROOM);
-    rt.set_loader(
-        ScriptResolver {
-            files: shared.clone(),
-        },
-        ScriptLoader {
-            files: shared.clone(),
-        },
-    );
     let ctx = match Context::custom::<Intrinsics>(&rt) {
         Ok(c) => c,
         Err(e) => {
@@ -290,7 +282,16 @@ fn vu_body(
             return;
         }
     };
-    let state = Rc::new(VuState::new(shared, suspender, ids, jar));
+    let state = Rc::new(VuState::new(shared.clone(), suspender, ids, jar));
+    rt.set_loader(
+        ScriptResolver {
+            files: shared.clone(),
+        },
+        ScriptLoader {
+            files: shared,
+            state: state.clone(),
+        },
+    );
     let handler_state = state.clone();
     rt.set_interrupt_handler(Some(Box::new(move || handler_state.should_interrupt())));
     let report = (ids.id_in_instance == 1 && super::memory::wanted()).then_some(stack_range);

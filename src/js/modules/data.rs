@@ -51,6 +51,11 @@ pub fn install<'js>(
             })
         })?,
     )?;
+    Ok(())
+}
+
+/// The global `open(path, mode)` (init context only, paths inside the test folder).
+pub fn install_open<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>) -> rquickjs::Result<()> {
     let st = state.clone();
     let open = Function::new(
         ctx.clone(),

@@ -170,6 +170,11 @@ pub fn install<'js>(
             },
         )?,
     )?;
+    install_utf8(ctx, native)
+}
+
+/// `__k6.utf8(bytes)`: an ArrayBuffer or string as text.
+pub fn install_utf8<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
     native.set(
         "utf8",
         Function::new(ctx.clone(), |v: Value<'js>| -> String {
@@ -177,8 +182,7 @@ pub fn install<'js>(
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default()
         })?,
-    )?;
-    Ok(())
+    )
 }
 
 /// `http.expectedStatuses(...)` marker object, or null (disabled).

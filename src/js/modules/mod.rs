@@ -39,18 +39,39 @@ pub fn builtin_source(name: &str) -> Option<&'static str> {
     BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
 
-/// Installs `__k6`, `open`, `console` and the `__ENV`/`__VU` globals into a fresh context.
+/// Installs the globals every VU has: `console`, `open()` and the (empty) native object `__k6`.
+/// The natives of each k6 module are added by [`install_module`] when a script imports it, so a
+/// VU pays only for the modules it uses.
 pub fn install<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>) -> rquickjs::Result<()> {
     let native = Object::new(ctx.clone())?;
-    k6::install(ctx, &native, state)?;
-    http::install(ctx, &native, state)?;
-    metrics::install(ctx, &native, state)?;
-    execution::install(ctx, &native, state)?;
-    data::install(ctx, &native, state)?;
-    encoding::install(ctx, &native)?;
-    crypto::install(ctx, &native)?;
+    data::install_open(ctx, state)?;
     console::install(ctx, &native, state)?;
-    let globals = ctx.globals();
-    globals.set("__k6", native)?;
+    ctx.globals().set("__k6", native)?;
     Ok(())
+}
+
+/// Adds the natives of built-in module `name` to `__k6` (before its shim is evaluated).
+pub fn install_module<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+    state: &Rc<VuState>,
+) -> rquickjs::Result<()> {
+    let native: Object = ctx.globals().get("__k6")?;
+    match name {
+        "k6" => k6::install(ctx, &native, state),
+        "k6/http" => http::install(ctx, &native, state),
+        "k6/metrics" => metrics::install(ctx, &native, state),
+        "k6/execution" => execution::install(ctx, &native, state),
+        "k6/data" => data::install(ctx, &native, state),
+        "k6/encoding" => encoding::install(ctx, &native),
+        "k6/crypto" => {
+            crypto::install(ctx, &native)?;
+            // createHash().update() on binary input needs `utf8`, which k6/http also provides.
+            if !native.contains_key("utf8")? {
+                http::install_utf8(ctx, &native)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
