@@ -61,7 +61,9 @@ fn parse(markdown: &str) -> Vec<Block> {
                             Some(("exit", v)) => b.exit = v.parse().expect("exit=N"),
                             Some(("creates", v)) => b.creates = Some(v.to_owned()),
                             Some(("wait-port", v)) => b.wait_port = Some(v.parse().expect("port")),
-                            Some(("needs", v)) => b.needs = v.split(',').map(str::to_owned).collect(),
+                            Some(("needs", v)) => {
+                                b.needs = v.split(',').map(str::to_owned).collect()
+                            }
                             None if w == "test" => b.test = true,
                             None if w == "background" => b.background = true,
                             _ => panic!("line {}: unknown block attribute {w}", n + 1),
