@@ -246,7 +246,13 @@ pub fn declare_cached<'js>(
         return unsafe { Module::load(ctx.clone(), &bytes) };
     }
     let module = Module::declare(ctx.clone(), name, source()?)?;
-    if let Ok(bytes) = module.write(rquickjs::module::WriteOptions::default()) {
+    // Without the source text: every VU would otherwise keep a copy (only Function.prototype
+    // .toString needs it). Line numbers stay, for error positions.
+    let options = rquickjs::module::WriteOptions {
+        strip_source: true,
+        ..Default::default()
+    };
+    if let Ok(bytes) = module.write(options) {
         shared.store_bytecode(name, bytes);
     }
     Ok(module)
