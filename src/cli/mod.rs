@@ -52,7 +52,7 @@ pub struct RunArgs {
     #[arg(long = "tag")]
     pub tags: Vec<String>,
     /// Write the end-of-test summary as JSON (k6's legacy export format).
-    #[arg(long)]
+    #[arg(long, env = "K6_SUMMARY_EXPORT")]
     pub summary_export: Option<PathBuf>,
     /// Trend statistics in the summary, e.g. `avg,p(95),p(99.9)`.
     #[arg(long)]
@@ -61,10 +61,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub summary_time_unit: Option<String>,
     /// Skip the end-of-test summary and handleSummary().
-    #[arg(long)]
+    #[arg(long, env = "K6_NO_SUMMARY")]
     pub no_summary: bool,
     /// Skip threshold evaluation.
-    #[arg(long)]
+    #[arg(long, env = "K6_NO_THRESHOLDS")]
     pub no_thresholds: bool,
     /// Skip setup().
     #[arg(long)]
@@ -79,7 +79,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_color: bool,
     /// Pass the process environment to `__ENV` (default true).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, env = "K6_INCLUDE_SYSTEM_ENV_VARS", default_value_t = true, action = clap::ArgAction::Set)]
     pub include_system_env_vars: bool,
     /// This instance's execution segment, e.g. `0:1/3`.
     #[arg(long)]

@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
-use futures_util::future::{BoxFuture, join_all};
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use rquickjs::context::intrinsic;
 use rquickjs::{Context, Ctx, Function, Object, Runtime, Value};
 use tokio::sync::{mpsc, oneshot};
@@ -104,6 +105,7 @@ pub async fn spawn_vu(
             };
             let settings = shared.settings();
             let no_cookies_reset = settings.no_cookies_reset;
+            let batch = settings.batch.max(1);
             let http = Rc::new(HttpClient::new(ClientConfig {
                 user_agent: Some(settings.user_agent.clone()),
                 insecure_skip_tls_verify: settings.insecure_skip_tls_verify,
@@ -122,7 +124,7 @@ pub async fn spawn_vu(
                 Coroutine::with_stack(stack, move |y: &Yielder<Resume, Suspend>, _first| {
                     vu_body(y, body_shared, ids, read_options, jar, stack_range)
                 });
-            drive(co, rx, init_tx, http, no_cookies_reset).await;
+            drive(co, rx, init_tx, http, no_cookies_reset, batch).await;
         });
     });
     if !spawned {
@@ -143,6 +145,7 @@ async fn drive(
     init_tx: oneshot::Sender<Result<InitInfo, RunError>>,
     http: Rc<HttpClient>,
     no_cookies_reset: bool,
+    batch: usize,
 ) {
     let mut init_tx = Some(init_tx);
     let mut reply_to: Option<oneshot::Sender<Reply>> = None;
@@ -186,7 +189,10 @@ async fn drive(
                 .await
             }
             Suspend::Http(requests) => {
-                let all = join_all(requests.into_iter().map(|r| http.execute(r)));
+                // `http.batch` runs at most `batch` requests at once, answers in request order.
+                let all = futures_util::stream::iter(requests.into_iter().map(|r| http.execute(r)))
+                    .buffered(batch)
+                    .collect::<Vec<_>>();
                 match &interrupt {
                     Some(token) => tokio::select! {
                         out = all => Resume::Http(out),
