@@ -235,6 +235,9 @@ async fn quality_gate_slis_on_a_real_run() {
     let config = RwConfig {
         server_url: prom.write_url(),
         push_interval: Duration::from_millis(500),
+        // Stale markers land before test.end; the SLIs use *_over_time and rate(), which skip
+        // them, so the quality gate must still see every series.
+        stale_markers: true,
         ..RwConfig::default()
     };
     let output = PrometheusRw::new(config, keptn_labels("gate-1")).unwrap();
@@ -283,20 +286,25 @@ async fn quality_gate_slis_on_a_real_run() {
     assert_eq!(checked.len(), 8, "{checked:?}");
 
     // k6's names and labels, as the dashboards query them.
-    let vus = prom.query("k6_vus{testid=\"gate-1\"}", end).await;
+    let vus = prom
+        .query("last_over_time(k6_vus{testid=\"gate-1\"}[1m])", end)
+        .await;
     assert_eq!(vus.len(), 1);
     let labels = &vus[0]["metric"];
     assert_eq!(labels["job"], "carts-sockshop-dev");
     assert_eq!(labels["keptn_context"], "ctx-1");
     let by_status = prom
         .query(
-            "k6_http_req_duration_p99{testid=\"gate-1\",status=\"503\"}",
+            "last_over_time(k6_http_req_duration_p99{testid=\"gate-1\",status=\"503\"}[1m])",
             end,
         )
         .await;
     assert_eq!(by_status.len(), 1);
     assert_eq!(by_status[0]["metric"]["expected_response"], "false");
     assert_eq!(by_status[0]["metric"]["method"], "GET");
+    // A plain instant selector at the end sees the stale markers: the series are gone.
+    let stale = prom.query("k6_vus{testid=\"gate-1\"}", end + 1.0).await;
+    assert!(stale.is_empty(), "{stale:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,8 +2,9 @@
 //! written gets one point with Prometheus' stale NaN, 1 ms after the moment of stopping, so
 //! queries stop returning it at once instead of after the 5-minute lookback. Receives the end
 //! time; emits the marker value and timestamp ([`super::encode::Aggregator::stale_markers`] writes
-//! them per series). For the Keptn quality gate leave them off or query at a time before them:
-//! a marker at or before the query time hides the series.
+//! them per series). A marker at or before a query's time hides the series from plain instant
+//! selectors; range functions (`last_over_time`, `max_over_time`, `rate`) skip markers, so the
+//! shipped Keptn SLIs (test-data/keptn/sli.yaml) work with or without them.
 
 use std::time::SystemTime;
 
