@@ -91,6 +91,11 @@ pub struct Aggregator {
     metrics: Vec<Option<(String, MetricType, ValueType)>>,
     index: HashMap<(MetricId, Arc<TagSet>), usize>,
     series: Vec<Series>,
+    /// The samples of one request share one tag set: the series of the last tag set seen, by
+    /// metric id, save hashing the tags again for every metric (the `Arc` kept here pins the
+    /// pointer, so `ptr_eq` cannot match a different, reallocated set).
+    last_tags: Option<Arc<TagSet>>,
+    last_series: Vec<Option<usize>>,
 }
 
 /// Milliseconds since the Unix epoch, truncated.
@@ -137,6 +142,8 @@ impl Aggregator {
             metrics: Vec::new(),
             index: HashMap::new(),
             series: Vec::new(),
+            last_tags: None,
+            last_series: Vec::new(),
         }
     }
 
@@ -188,6 +195,20 @@ impl Aggregator {
     /// Aggregates a batch.
     pub fn add(&mut self, samples: &[Sample]) {
         for s in samples {
+            if !self
+                .last_tags
+                .as_ref()
+                .is_some_and(|t| Arc::ptr_eq(t, &s.tags))
+            {
+                self.last_tags = Some(s.tags.clone());
+                self.last_series.iter_mut().for_each(|x| *x = None);
+            }
+            let m = s.metric.0 as usize;
+            if let Some(Some(i)) = self.last_series.get(m) {
+                let i = *i;
+                self.observe(i, s);
+                continue;
+            }
             let key = (s.metric, s.tags.clone());
             let idx = match self.index.get(&key) {
                 Some(&i) => i,
@@ -215,17 +236,25 @@ impl Aggregator {
                     self.series.len() - 1
                 }
             };
-            let series = &mut self.series[idx];
-            match &mut series.value {
-                Value::Sink(sink) => sink.add(s.value),
-                Value::Native(h) => h.observe(if series.contains == ValueType::Time {
-                    s.value / 1000.0
-                } else {
-                    s.value
-                }),
+            if self.last_series.len() <= m {
+                self.last_series.resize(m + 1, None);
             }
-            series.last_ms = series.last_ms.max(millis(s.time));
+            self.last_series[m] = Some(idx);
+            self.observe(idx, s);
         }
+    }
+
+    fn observe(&mut self, idx: usize, s: &Sample) {
+        let series = &mut self.series[idx];
+        match &mut series.value {
+            Value::Sink(sink) => sink.add(s.value),
+            Value::Native(h) => h.observe(if series.contains == ValueType::Time {
+                s.value / 1000.0
+            } else {
+                s.value
+            }),
+        }
+        series.last_ms = series.last_ms.max(millis(s.time));
     }
 
     /// One point per series that got a newer (ms) sample since the last call.
