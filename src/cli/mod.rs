@@ -87,7 +87,7 @@ pub struct RunArgs {
     /// The segments of all instances, e.g. `0,1/3,2/3,1`.
     #[arg(long)]
     pub execution_segment_sequence: Option<String>,
-    /// Outputs for metrics (`-o`); see the README for the ones loadgate has.
+    /// Outputs for metrics (`-o`, also `K6_OUT`): `experimental-prometheus-rw`.
     #[arg(short = 'o', long = "out")]
     pub out: Vec<String>,
     /// User-Agent header of HTTP requests.

@@ -14,8 +14,12 @@ use crate::engine::duration::GoDuration;
 use crate::engine::options::Options;
 use crate::engine::state::{AbortReason, TestAbort};
 use crate::js::coroutine::SummaryOutput;
+use crate::output::prometheus::{self, ExtraLabels, PrometheusRw, RwConfig};
 use crate::output::summary::SummaryOptions;
-use crate::run::{RunConfig, RunFailure, RunOutcome, RunStatus};
+use crate::run::{Output, RunConfig, RunFailure, RunOutcome, RunStatus};
+
+/// The outputs `-o` accepts.
+pub const OUTPUT_TYPES: &[&str] = &[prometheus::OUTPUT_NAME];
 
 /// Prints one error line in k6's terminal log format.
 pub fn error_line(msg: &str) {
@@ -106,6 +110,60 @@ fn cli_options(args: &RunArgs) -> Result<Options, String> {
     Ok(o)
 }
 
+/// The `-o` values: the flags, else `K6_OUT` (comma-separated), as k6.
+fn output_names(args: &RunArgs, env: &HashMap<String, String>) -> Vec<String> {
+    if !args.out.is_empty() {
+        return args.out.clone();
+    }
+    env.get("K6_OUT")
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A unique test id for the remote-write `testid` label when no `--tag testid=` was given.
+fn generated_testid() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("loadgate-{secs}-{:04x}", rand::random::<u16>())
+}
+
+/// Builds the outputs named by `-o`/`K6_OUT` (`name` or `name=arg`; the argument is ignored, as
+/// k6 v1 does for remote write). Errors are k6's texts (exit 255).
+pub fn build_outputs(
+    args: &RunArgs,
+    env: &HashMap<String, String>,
+) -> Result<Vec<Box<dyn Output>>, String> {
+    let mut outputs: Vec<Box<dyn Output>> = Vec::new();
+    for spec in output_names(args, env) {
+        let name = spec.split_once('=').map_or(spec.as_str(), |(n, _)| n);
+        if name != prometheus::OUTPUT_NAME {
+            return Err(format!(
+                "invalid output type '{name}', available types are: {}",
+                OUTPUT_TYPES.join(", ")
+            ));
+        }
+        let config = RwConfig::from_env(env).map_err(|e| e.to_string())?;
+        let mut extra = ExtraLabels::default();
+        let tagged = args.tags.iter().any(|t| t.starts_with("testid="));
+        if !tagged {
+            let id = generated_testid();
+            tracing::info!("prometheus remote write: testid={id}");
+            extra.defaults.insert("testid".to_string(), id);
+        }
+        let output = PrometheusRw::new(config, extra)
+            .map_err(|e| format!("could not create the '{name}' output: {e}"))?;
+        outputs.push(Box::new(output));
+    }
+    Ok(outputs)
+}
+
 /// Runs the test and returns the exit code.
 pub async fn run(args: RunArgs) -> ExitCode {
     let mut env = match script_env(&args) {
@@ -138,6 +196,14 @@ pub async fn run(args: RunArgs) -> ExitCode {
     config.root = args.root.clone();
     config.env = env;
     config.options_env = std::env::vars().collect::<HashMap<_, _>>();
+    config.outputs = match build_outputs(&args, &config.options_env) {
+        Ok(o) => o,
+        Err(e) => {
+            error_line(&e);
+            target_stop.cancel();
+            return ExitCode::Usage;
+        }
+    };
     config.overrides = overrides;
     config.no_thresholds = args.no_thresholds;
     config.workers = args.workers;
@@ -285,5 +351,37 @@ fn write_outputs(outputs: &[SummaryOutput]) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_from_flags_or_k6_out() {
+        let mut args = RunArgs::default();
+        let mut env = HashMap::new();
+        assert!(build_outputs(&args, &env).unwrap().is_empty());
+        env.insert(
+            "K6_OUT".to_string(),
+            "experimental-prometheus-rw".to_string(),
+        );
+        let outs = build_outputs(&args, &env).unwrap();
+        assert_eq!(outs.len(), 1);
+        assert_eq!(outs[0].name(), "experimental-prometheus-rw");
+        args.out = vec!["json=x.json".to_string()];
+        let err = build_outputs(&args, &env).err().unwrap();
+        assert_eq!(
+            err,
+            "invalid output type 'json', available types are: experimental-prometheus-rw"
+        );
+        args.out = vec!["experimental-prometheus-rw=ignored".to_string()];
+        env.insert(
+            "K6_PROMETHEUS_RW_TREND_STATS".to_string(),
+            "p(x)".to_string(),
+        );
+        let err = build_outputs(&args, &env).err().unwrap();
+        assert!(err.contains("K6_PROMETHEUS_RW_TREND_STATS `p(x)`"), "{err}");
     }
 }

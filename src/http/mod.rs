@@ -16,7 +16,7 @@ mod headers;
 mod hop;
 mod io;
 mod redirect;
-mod tls;
+pub(crate) mod tls;
 mod types;
 
 #[cfg(test)]

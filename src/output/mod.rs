@@ -1,5 +1,7 @@
 //! Outputs: where aggregated results go at the end of (or during) a test.
 //!
 //! - [`summary`]: end-of-test text summary, `--summary-export` JSON, `handleSummary` data.
+//! - [`prometheus`]: Prometheus remote write during the test (`-o experimental-prometheus-rw`).
 
+pub mod prometheus;
 pub mod summary;
