@@ -362,11 +362,11 @@ async fn one_push(config: RwConfig) -> Arc<loadgate::output::prometheus::RwStats
     let mut out = PrometheusRw::new(config, ExtraLabels::default()).unwrap();
     let stats = out.stats();
     out.start(Arc::new(Registry::new()));
-    out.add_samples(&[Sample::now(
+    out.add_samples(&Arc::new(vec![Sample::now(
         builtin::HTTP_REQ_DURATION,
         Arc::new(TagSet::new()),
         12.0,
-    )]);
+    )]));
     tokio::time::timeout(BOUND, Box::new(out).stop())
         .await
         .unwrap();

@@ -366,17 +366,20 @@ async fn metrics_loop(
 ) -> (MetricsEngine, Vec<Box<dyn Output>>) {
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     tick.tick().await;
-    let mut ingest = |engine: &mut MetricsEngine, batch: &[crate::metrics::Sample]| {
-        engine.ingest(batch);
-        for o in outputs.iter_mut() {
-            o.add_samples(batch);
+    let mut ingest = |engine: &mut MetricsEngine, batch: crate::metrics::SampleBatch| {
+        engine.ingest(&batch);
+        if !outputs.is_empty() {
+            let batch = Arc::new(batch);
+            for o in outputs.iter_mut() {
+                o.add_samples(&batch);
+            }
         }
     };
     loop {
         tokio::select! {
             biased;
             batch = rx.recv() => match batch {
-                Some(b) => ingest(&mut engine, &b),
+                Some(b) => ingest(&mut engine, b),
                 None => break,
             },
             _ = tick.tick() => {
@@ -392,7 +395,7 @@ async fn metrics_loop(
             }
             _ = &mut done => {
                 while let Ok(b) = rx.try_recv() {
-                    ingest(&mut engine, &b);
+                    ingest(&mut engine, b);
                 }
                 break;
             }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-use crate::metrics::{Registry, Sample};
+use crate::metrics::{Registry, SampleBatch};
 
 /// A consumer of the test's samples.
 pub trait Output: Send {
@@ -15,8 +15,9 @@ pub trait Output: Send {
     /// Called once before the first sample, with the test's metric definitions (custom metrics
     /// may still be added to the registry later; look them up when a new id appears).
     fn start(&mut self, registry: Arc<Registry>);
-    /// Called for every batch, on the metrics task: buffer, never block.
-    fn add_samples(&mut self, samples: &[Sample]);
+    /// Called for every batch, on the metrics task: buffer, never block. The batch is shared
+    /// (an `Arc`), so keeping it costs no copy.
+    fn add_samples(&mut self, samples: &Arc<SampleBatch>);
     /// Called once at the end: flush what is buffered. The test's end is reported only after
     /// every output has stopped.
     fn stop(self: Box<Self>) -> BoxFuture<'static, ()>;

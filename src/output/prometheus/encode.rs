@@ -89,13 +89,15 @@ pub struct Aggregator {
     extra: ExtraLabels,
     registry: Arc<Registry>,
     metrics: Vec<Option<(String, MetricType, ValueType)>>,
-    index: HashMap<(MetricId, Arc<TagSet>), usize>,
+    /// Every distinct tag set, numbered: hashed once per new `Arc` (the samples of one request
+    /// share one), not once per sample.
+    tag_sets: HashMap<Arc<TagSet>, u32>,
+    /// Series by (metric, tag-set number): a cheap key.
+    index: HashMap<(MetricId, u32), usize>,
     series: Vec<Series>,
-    /// The samples of one request share one tag set: the series of the last tag set seen, by
-    /// metric id, save hashing the tags again for every metric (the `Arc` kept here pins the
-    /// pointer, so `ptr_eq` cannot match a different, reallocated set).
-    last_tags: Option<Arc<TagSet>>,
-    last_series: Vec<Option<usize>>,
+    /// The last tag set seen and its number (the `Arc` kept here pins the pointer, so `ptr_eq`
+    /// cannot match a different, reallocated set).
+    last_tags: Option<(Arc<TagSet>, u32)>,
 }
 
 /// Milliseconds since the Unix epoch, truncated.
@@ -140,10 +142,10 @@ impl Aggregator {
             extra,
             registry,
             metrics: Vec::new(),
+            tag_sets: HashMap::new(),
             index: HashMap::new(),
             series: Vec::new(),
             last_tags: None,
-            last_series: Vec::new(),
         }
     }
 
@@ -195,21 +197,16 @@ impl Aggregator {
     /// Aggregates a batch.
     pub fn add(&mut self, samples: &[Sample]) {
         for s in samples {
-            if !self
-                .last_tags
-                .as_ref()
-                .is_some_and(|t| Arc::ptr_eq(t, &s.tags))
-            {
-                self.last_tags = Some(s.tags.clone());
-                self.last_series.iter_mut().for_each(|x| *x = None);
-            }
-            let m = s.metric.0 as usize;
-            if let Some(Some(i)) = self.last_series.get(m) {
-                let i = *i;
-                self.observe(i, s);
-                continue;
-            }
-            let key = (s.metric, s.tags.clone());
+            let tag_set = match &self.last_tags {
+                Some((t, n)) if Arc::ptr_eq(t, &s.tags) => *n,
+                _ => {
+                    let next = self.tag_sets.len() as u32;
+                    let n = *self.tag_sets.entry(s.tags.clone()).or_insert(next);
+                    self.last_tags = Some((s.tags.clone(), n));
+                    n
+                }
+            };
+            let key = (s.metric, tag_set);
             let idx = match self.index.get(&key) {
                 Some(&i) => i,
                 None => {
@@ -236,10 +233,6 @@ impl Aggregator {
                     self.series.len() - 1
                 }
             };
-            if self.last_series.len() <= m {
-                self.last_series.resize(m + 1, None);
-            }
-            self.last_series[m] = Some(idx);
             self.observe(idx, s);
         }
     }

@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::metrics::{Registry, Sample};
+use crate::metrics::{Registry, SampleBatch};
 use crate::run::Output;
 
 pub mod client;
@@ -128,7 +128,7 @@ impl Queue {
 }
 
 enum Msg {
-    Samples(Vec<Sample>),
+    Samples(Arc<SampleBatch>),
     Stop,
 }
 
@@ -218,9 +218,9 @@ impl Output for PrometheusRw {
         });
     }
 
-    fn add_samples(&mut self, samples: &[Sample]) {
+    fn add_samples(&mut self, samples: &Arc<SampleBatch>) {
         if let Some(r) = &self.running {
-            let _ = r.tx.send(Msg::Samples(samples.to_vec()));
+            let _ = r.tx.send(Msg::Samples(samples.clone()));
         }
     }
 

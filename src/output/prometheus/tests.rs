@@ -35,6 +35,8 @@ async fn endpoint(status: StatusCode) -> (url::Url, Seen) {
     (url::Url::parse(&url).unwrap(), seen)
 }
 
+use crate::metrics::Sample;
+
 fn sample(metric: crate::metrics::MetricId, value: f64) -> Sample {
     Sample {
         metric,
@@ -62,10 +64,10 @@ async fn final_push_on_stop_with_k6_headers() {
     let mut out = PrometheusRw::new(config(url), ExtraLabels::default()).unwrap();
     let stats = out.stats();
     out.start(Arc::new(Registry::new()));
-    out.add_samples(&[
+    out.add_samples(&Arc::new(vec![
         sample(builtin::ITERATIONS, 1.0),
         sample(builtin::ITERATIONS, 2.0),
-    ]);
+    ]));
     Box::new(out).stop().await;
     let seen = seen.0.lock().unwrap();
     assert_eq!(seen.len(), 1);
@@ -93,7 +95,7 @@ async fn pushes_every_interval_and_stale_markers_at_the_end() {
     cfg.bearer_token = Some("tok".into());
     let mut out = PrometheusRw::new(cfg, ExtraLabels::default()).unwrap();
     out.start(Arc::new(Registry::new()));
-    out.add_samples(&[sample(builtin::VUS, 4.0)]);
+    out.add_samples(&Arc::new(vec![sample(builtin::VUS, 4.0)]));
     // Wait (bounded) for the periodic push to arrive.
     for _ in 0..200 {
         if !seen.0.lock().unwrap().is_empty() {
