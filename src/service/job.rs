@@ -39,7 +39,10 @@ pub struct JobContext {
 /// The end of a job: the answer and the summary export JSON, if the test ran.
 pub struct JobResult {
     pub finished: Finished,
+    /// The summary export JSON.
     pub summary: Option<Value>,
+    /// The end-of-test text summary.
+    pub summary_text: Option<String>,
 }
 
 const STOP_NONE: u8 = 0;
@@ -52,6 +55,7 @@ pub async fn execute(t: &Triggered, ctx: &JobContext) -> JobResult {
     let errored = |msg: String| JobResult {
         finished: Finished::errored(msg, start),
         summary: None,
+        summary_text: None,
     };
     if let Some(e) = &t.data_error {
         return errored(format!("invalid test.triggered event: {e}"));
@@ -107,6 +111,10 @@ pub async fn execute(t: &Triggered, ctx: &JobContext) -> JobResult {
     config.outputs = (ctx.outputs)(&labels);
     config.abort = abort.clone();
     config.workers = ctx.workers;
+    config.summary = Some(crate::output::summary::SummaryOptions {
+        no_color: true,
+        ..Default::default()
+    });
     tracing::info!(teststrategy = strategy, script = %w.script, %target, "test starting");
 
     let stop = Arc::new(AtomicU8::new(STOP_NONE));
@@ -151,6 +159,7 @@ pub async fn execute(t: &Triggered, ctx: &JobContext) -> JobResult {
             end,
         },
         summary: outcome.summary.as_ref().map(|s| s.export.clone()),
+        summary_text: outcome.summary.as_ref().map(|s| s.text.clone()),
     }
 }
 

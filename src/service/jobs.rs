@@ -73,6 +73,7 @@ pub struct JobDetail {
     #[serde(flatten)]
     pub view: JobView,
     pub summary: Option<Value>,
+    pub summary_text: Option<String>,
     pub finished_event: Option<Value>,
 }
 
@@ -167,6 +168,7 @@ impl JobManager {
                     end: None,
                 },
                 summary: None,
+                summary_text: None,
                 finished_event: None,
             },
         );
@@ -207,6 +209,7 @@ impl JobManager {
                             received,
                         ),
                         summary: None,
+                        summary_text: None,
                     },
                     Some(_permit) => {
                         self.set_state(&t.id, JobState::Running);
@@ -226,7 +229,7 @@ impl JobManager {
             .tests_finished
             .with_label_values(&[f.status.as_str(), f.result.as_str()])
             .inc();
-        self.record(&t.id, f, result.summary.clone(), &event);
+        self.record(&t.id, &result, &event);
         if let Err(e) = responder.send(&event).await {
             tracing::error!(error = %e, "the .finished answer was not delivered");
         }
@@ -238,7 +241,8 @@ impl JobManager {
         }
     }
 
-    fn record(&self, id: &str, f: &Finished, summary: Option<Value>, event: &Value) {
+    fn record(&self, id: &str, r: &super::job::JobResult, event: &Value) {
+        let f = &r.finished;
         let mut book = self.book();
         if let Some(j) = book.jobs.get_mut(id) {
             j.view.state = JobState::Finished;
@@ -247,7 +251,8 @@ impl JobManager {
             j.view.message = Some(f.message.clone());
             j.view.start = Some(rfc3339_ms(f.start));
             j.view.end = Some(rfc3339_ms(f.end));
-            j.summary = summary;
+            j.summary = r.summary.clone();
+            j.summary_text = r.summary_text.clone();
             j.finished_event = Some(event.clone());
         }
         book.finished_order.push_back(id.to_string());
