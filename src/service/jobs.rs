@@ -198,10 +198,13 @@ impl JobManager {
         let result = match t.data_error {
             Some(_) => execute(&t, &self.inner.ctx).await,
             None => {
+                // Tests still waiting for a slot when shutdown begins do not start.
                 let permit = tokio::select! {
+                    biased;
+                    _ = self.inner.closing.cancelled() => None,
                     p = self.inner.slots.clone().acquire_owned() => p.ok(),
-                    _ = self.inner.ctx.abort_all.cancelled() => None,
-                };
+                }
+                .filter(|_| !self.is_closing());
                 match permit {
                     None => super::job::JobResult {
                         finished: Finished::errored(
