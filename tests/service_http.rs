@@ -350,3 +350,91 @@ async fn invalid_loadgate_yaml_is_an_errored_finished() {
 }
 
 use loadgate::service::ServiceConfig;
+
+/// A fake Keptn resource service: `loadgate.yaml` at the project level, the script at the
+/// service level under a folder (so its URI has a `/`), both only at the right gitCommitID.
+async fn fake_resource_service() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::extract::{OriginalUri, State};
+    use base64::Engine;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let yaml =
+        "workloads:\n  - teststrategy: quick\n    script: scripts/quick.js\n    iterations: 1\n";
+    let script = std::fs::read_to_string(tests_dir().join("quick.js")).unwrap();
+    let app = axum::Router::new()
+        .fallback(
+            move |State(seen): State<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
+                  headers: axum::http::HeaderMap,
+                  OriginalUri(uri): OriginalUri| {
+                let (yaml, script) = (yaml.to_string(), script.clone());
+                async move {
+                    let u = uri.to_string();
+                    seen.lock().unwrap().push(u.clone());
+                    assert_eq!(headers.get("x-token").unwrap(), "tok");
+                    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+                    let body = if !u.ends_with("?gitCommitID=58d0a99b4fbd95af8b7891f7799c5e636515e244") {
+                        None
+                    } else if u.starts_with("/v1/project/shop/resource/loadgate.yaml") {
+                        Some(b64(&yaml))
+                    } else if u.starts_with("/v1/project/shop/stage/staging/service/checkout/resource/scripts%2Fquick.js") {
+                        Some(b64(&script))
+                    } else {
+                        None
+                    };
+                    match body {
+                        Some(c) => axum::Json(json!({"resourceURI": "x", "resourceContent": c})).into_response(),
+                        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                    }
+                }
+            },
+        )
+        .with_state(seen.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await });
+    (url, seen)
+}
+
+use axum::response::IntoResponse;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workloads_from_the_keptn_resource_service() {
+    let target = target().await;
+    let (dist, mut rx) = distributor().await;
+    let (api, seen) = fake_resource_service().await;
+    let svc = start(ServiceConfig {
+        distributor_url: dist,
+        source: loadgate::workload::WorkloadSource::Resource(loadgate::keptn::ResourceClient::new(
+            &api,
+            Some(Secret::new("tok")),
+        )),
+        ..config()
+    })
+    .await;
+    let ev = triggered("quick", Some(&target));
+    assert_eq!(post(svc.local_addr(), ev.to_string(), CE).await.0, 202);
+    let (_, f) = started_finished(&mut rx, ev["id"].as_str().unwrap()).await;
+    assert_eq!(f["data"]["result"], "pass", "{f}");
+    let seen = seen.lock().unwrap().clone();
+    let paths: Vec<&str> = seen.iter().map(|u| u.split('?').next().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1/project/shop/stage/staging/service/checkout/resource/loadgate.yaml",
+            "/v1/project/shop/stage/staging/resource/loadgate.yaml",
+            "/v1/project/shop/resource/loadgate.yaml",
+            "/v1/project/shop/stage/staging/service/checkout/resource/scripts%2Fquick.js",
+        ]
+    );
+    // Not found anywhere: an errored .finished that says where it looked.
+    let mut other = triggered("quick", Some(&target));
+    other["data"]["project"] = json!("nowhere");
+    assert_eq!(post(svc.local_addr(), other.to_string(), CE).await.0, 202);
+    let (_, f) = started_finished(&mut rx, other["id"].as_str().unwrap()).await;
+    assert_eq!(f["data"]["status"], "errored");
+    let msg = f["data"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("resource 'loadgate.yaml' not found for service checkout"),
+        "{msg}"
+    );
+    svc.shutdown().await;
+}
