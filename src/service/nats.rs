@@ -62,6 +62,13 @@ pub async fn subscribe(
             })?;
         subs.push(s);
     }
+    // Make sure the server has the subscriptions before we report ready.
+    // Bounded: with the server away, the client subscribes once it connects.
+    match tokio::time::timeout(std::time::Duration::from_secs(5), client.flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "nats flush after subscribing failed"),
+        Err(_) => tracing::warn!("nats not reachable yet; subscriptions wait for the connection"),
+    }
     let closing = jobs.closing();
     Ok(tokio::spawn(async move {
         let mut all = select_all(subs);
