@@ -8,6 +8,10 @@
 //! - [`http`]: the HTTP client behind `k6/http` (pooling, timings, redirects, cookies, errors).
 //! - [`metrics`]: samples, tags, the metric registry, sinks, thresholds and the aggregating engine.
 //! - [`run`]: one test run as a library call (script to outcome), used by the CLI and the service.
+//! - [`keptn`]: Keptn CloudEvents for the test task (parse triggered, build started/finished) and
+//!   the resource-service client.
+//! - [`workload`]: `loadgate.yaml` (teststrategy -> script + option overrides) and its sources.
+//! - [`service`]: `loadgate serve`, the Keptn test service (HTTP, NATS, job manager, shutdown).
 //! - [`output`]: the end-of-test summary (text, export JSON, handleSummary data).
 //! - [`target`]: an httpbin-like loopback HTTP server for the quick start, tests and benchmarks.
 
@@ -15,7 +19,10 @@ pub mod cli;
 pub mod engine;
 pub mod http;
 pub mod js;
+pub mod keptn;
 pub mod metrics;
 pub mod output;
 pub mod run;
+pub mod service;
 pub mod target;
+pub mod workload;

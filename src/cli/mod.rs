@@ -1,14 +1,16 @@
-//! The command line: `loadgate run` (k6-compatible), `loadgate target` (a loopback test target) and
-//! `loadgate version`. Flags mirror k6's names so k6 users' commands keep working.
+//! The command line: `loadgate run` (k6-compatible), `loadgate target` (a loopback test target),
+//! `loadgate serve` / `demo` / `event send` (the Keptn service) and `loadgate version`. Flags mirror k6's names so k6 users' commands keep working.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod event;
 pub mod exit;
 pub mod logging;
 pub mod progress;
 pub mod run;
+pub mod serve;
 
 /// loadgate: k6-compatible load tests, as a CLI and as a Keptn test service.
 #[derive(Debug, Parser)]
@@ -24,8 +26,111 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve the built-in HTTP test target on a loopback address.
     Target(TargetArgs),
+    /// Run the Keptn test service (answers test.triggered over NATS and HTTP).
+    Serve(Box<ServeArgs>),
+    /// Run the whole service loop once on this machine: service, target, event, summary.
+    Demo(DemoArgs),
+    /// Send CloudEvents by hand.
+    #[command(subcommand)]
+    Event(EventCommand),
     /// Print the version.
     Version,
+}
+
+/// `loadgate serve` flags; each has an environment equivalent.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// NATS server URL (HTTP only when absent).
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+    /// A `...triggered` type to take (also its NATS subject); repeatable, for custom task names.
+    #[arg(
+        long = "event-type",
+        env = "LOADGATE_EVENT_TYPES",
+        value_delimiter = ','
+    )]
+    pub event_types: Vec<String>,
+    /// The NATS queue group (one replica of the group takes each event).
+    #[arg(long, env = "LOADGATE_QUEUE_GROUP", default_value = "loadgate")]
+    pub queue_group: String,
+    /// HTTP address for events, /v1/tests, health and /metrics.
+    #[arg(long, env = "LOADGATE_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    pub http_addr: String,
+    /// A folder with loadgate.yaml and the scripts (default: the embedded workloads).
+    #[arg(long, env = "LOADGATE_TESTS_DIR")]
+    pub tests_dir: Option<PathBuf>,
+    /// Fetch loadgate.yaml and scripts from this Keptn resource service / API URL.
+    #[arg(long, env = "LOADGATE_RESOURCE_SERVICE_URL")]
+    pub resource_service_url: Option<String>,
+    /// Where answers to HTTP events go (Keptn's distributor).
+    #[arg(
+        long,
+        env = "LOADGATE_DISTRIBUTOR_URL",
+        default_value = "http://localhost:8081/event"
+    )]
+    pub distributor_url: String,
+    /// The Keptn API; answers to HTTP events then go to {endpoint}/v1/event.
+    #[arg(long, env = "KEPTN_API_ENDPOINT")]
+    pub keptn_api_endpoint: Option<String>,
+    /// The Keptn API token (sent as x-token; never logged).
+    #[arg(long, env = "KEPTN_API_TOKEN", hide_env_values = true)]
+    pub keptn_api_token: Option<String>,
+    /// Tests running at once; more wait their turn.
+    #[arg(long, env = "LOADGATE_MAX_CONCURRENT_TESTS", default_value_t = 2)]
+    pub max_concurrent_tests: usize,
+    /// A test running longer is aborted (errored .finished).
+    #[arg(long, env = "LOADGATE_MAX_TEST_DURATION", default_value = "1h")]
+    pub max_test_duration: String,
+    /// After SIGTERM, how long running tests may go on before they are aborted.
+    #[arg(long, env = "LOADGATE_SHUTDOWN_GRACE", default_value = "30s")]
+    pub shutdown_grace: String,
+    /// The largest event body accepted over HTTP.
+    #[arg(long, env = "LOADGATE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// VU worker threads per test (default: one per core).
+    #[arg(long, env = "LOADGATE_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+/// `loadgate demo` flags.
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// The teststrategy of the demo event.
+    #[arg(long, default_value = "performance")]
+    pub strategy: String,
+    /// Workloads folder (default: the embedded workloads).
+    #[arg(long)]
+    pub tests_dir: Option<PathBuf>,
+    /// How long to wait for the .finished event.
+    #[arg(long, default_value = "5m")]
+    pub timeout: String,
+}
+
+/// `loadgate event ...`.
+#[derive(Debug, Subcommand, Clone)]
+pub enum EventCommand {
+    /// Send a CloudEvent JSON file and print the answers.
+    Send(EventSendArgs),
+}
+
+/// `loadgate event send` flags.
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("transport").required(true).args(["nats", "http"])))]
+pub struct EventSendArgs {
+    /// The CloudEvent (structured JSON).
+    pub file: PathBuf,
+    /// Publish on this NATS server and print the answers.
+    #[arg(long)]
+    pub nats: Option<String>,
+    /// POST to this URL (a loadgate service's `/`).
+    #[arg(long)]
+    pub http: Option<String>,
+    /// With --http: receive answers on this address (the service's --distributor-url).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// How long to wait for the .finished answer.
+    #[arg(long, default_value = "10m")]
+    pub timeout: String,
 }
 
 /// `loadgate run` flags; names and meanings as in `k6 run`.
@@ -136,6 +241,9 @@ pub async fn dispatch(command: Command) -> i32 {
     match command {
         Command::Run(args) => run::run(*args).await.code(),
         Command::Target(args) => target(args).await,
+        Command::Serve(args) => serve::serve(*args).await,
+        Command::Demo(args) => serve::demo(args).await,
+        Command::Event(EventCommand::Send(args)) => event::send(args).await,
         Command::Version => 0,
     }
 }

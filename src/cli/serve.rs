@@ -1,0 +1,213 @@
+//! `loadgate serve` (the Keptn service until SIGTERM) and `loadgate demo` (the whole loop in one
+//! process: the service, a loopback target, a loopback distributor, one test.triggered, the
+//! summary and the `.finished` event printed; no NATS, no Prometheus).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use super::{DemoArgs, ServeArgs};
+use crate::engine::duration::GoDuration;
+use crate::keptn::resource::{ResourceClient, Secret};
+use crate::service::{self, ServiceConfig};
+use crate::workload::WorkloadSource;
+
+fn duration(flag: &str, s: &str) -> Result<Duration, String> {
+    GoDuration::parse(s)
+        .map(GoDuration::to_std)
+        .map_err(|e| format!("invalid {flag} \"{s}\": {e}"))
+}
+
+fn source(
+    tests_dir: Option<PathBuf>,
+    resource: Option<&str>,
+    token: Option<Secret>,
+) -> WorkloadSource {
+    match (tests_dir, resource) {
+        (Some(d), _) => WorkloadSource::Dir(d),
+        (None, Some(url)) => WorkloadSource::Resource(ResourceClient::new(url, token)),
+        (None, None) => WorkloadSource::Embedded,
+    }
+}
+
+/// The service configuration from the flags.
+pub fn config(args: &ServeArgs) -> Result<ServiceConfig, String> {
+    let token = args.keptn_api_token.clone().map(Secret::new);
+    let types = if args.event_types.is_empty() {
+        vec![service::DEFAULT_TYPE.to_string()]
+    } else {
+        args.event_types.clone()
+    };
+    if let Some(t) = types.iter().find(|t| !t.ends_with(".triggered")) {
+        return Err(format!(
+            "invalid --event-type \"{t}\": it must end in .triggered"
+        ));
+    }
+    Ok(ServiceConfig {
+        nats_url: args.nats_url.clone(),
+        types,
+        queue_group: args.queue_group.clone(),
+        source: source(
+            args.tests_dir.clone(),
+            args.resource_service_url.as_deref(),
+            token.clone(),
+        ),
+        distributor_url: args.distributor_url.clone(),
+        keptn_api_endpoint: args.keptn_api_endpoint.clone(),
+        keptn_api_token: token,
+        max_concurrent_tests: args.max_concurrent_tests,
+        max_test_duration: duration("--max-test-duration", &args.max_test_duration)?,
+        shutdown_grace: duration("--shutdown-grace", &args.shutdown_grace)?,
+        max_body_bytes: args.max_body_bytes,
+        workers: args.workers,
+        ..ServiceConfig::default()
+    })
+}
+
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = tokio::signal::ctrl_c() => {},
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `loadgate serve`: runs until SIGTERM or Ctrl-C, then shuts down gracefully.
+pub async fn serve(args: ServeArgs) -> i32 {
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("{e}");
+            return 104;
+        }
+    };
+    let listener = match TcpListener::bind(&args.http_addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot listen on {}: {e}", args.http_addr);
+            return 1;
+        }
+    };
+    let running = match service::start(config, listener).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("{e}");
+            return 1;
+        }
+    };
+    terminated().await;
+    running.shutdown().await;
+    0
+}
+
+/// The demo's test.triggered event.
+pub fn demo_event(strategy: &str, target: &str) -> Value {
+    json!({
+        "specversion": "1.0",
+        "id": uuid::Uuid::new_v4().to_string(),
+        "source": "loadgate-demo",
+        "type": service::DEFAULT_TYPE,
+        "datacontenttype": "application/json",
+        "shkeptncontext": uuid::Uuid::new_v4().to_string(),
+        "shkeptnspecversion": "0.2.4",
+        "data": {
+            "project": "demo", "stage": "dev", "service": "target",
+            "labels": { "origin": "loadgate demo" },
+            "test": { "teststrategy": strategy },
+            "deployment": { "deploymentURIsLocal": [target] }
+        }
+    })
+}
+
+async fn bind_loopback() -> Result<TcpListener, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))
+}
+
+/// `loadgate demo`: exit 0 when the test passes, 1 otherwise.
+pub async fn demo(args: DemoArgs) -> i32 {
+    match demo_inner(args).await {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e}");
+            1
+        }
+    }
+}
+
+async fn demo_inner(args: DemoArgs) -> Result<i32, String> {
+    let target_l = bind_loopback().await?;
+    let target = format!(
+        "http://{}",
+        target_l.local_addr().map_err(|e| e.to_string())?
+    );
+    tokio::spawn(crate::target::serve(target_l, std::future::pending()));
+    let capture_l = bind_loopback().await?;
+    let distributor = format!(
+        "http://{}/event",
+        capture_l.local_addr().map_err(|e| e.to_string())?
+    );
+    let mut answers = service::capture::serve(capture_l);
+    let config = ServiceConfig {
+        source: source(args.tests_dir.clone(), None, None),
+        distributor_url: distributor,
+        ..ServiceConfig::default()
+    };
+    let running = service::start(config, bind_loopback().await?)
+        .await
+        .map_err(|e| e.to_string())?;
+    let event = demo_event(&args.strategy, &target);
+    let id = event["id"].as_str().unwrap_or_default().to_string();
+    eprintln!(
+        "loadgate demo: service on http://{}, target {target}, sending {} (teststrategy={})",
+        running.local_addr(),
+        service::DEFAULT_TYPE,
+        args.strategy
+    );
+    let resp = reqwest::Client::new()
+        .post(format!("http://{}/", running.local_addr()))
+        .header("content-type", "application/cloudevents+json")
+        .body(event.to_string())
+        .send()
+        .await
+        .map_err(|e| format!("cannot post the event: {e}"))?;
+    eprintln!("POST / -> {}", resp.status());
+    let wait = duration("--timeout", &args.timeout)?;
+    let finished = tokio::time::timeout(wait, async {
+        while let Some(a) = answers.recv().await {
+            let ty = a["type"].as_str().unwrap_or_default().to_string();
+            eprintln!("received {ty}");
+            if ty.ends_with(".finished") && a["triggeredid"] == id.as_str() {
+                return Some(a);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or_else(|| format!("no .finished within {}", args.timeout))?;
+    if let Some(text) = running.jobs.get(&id).and_then(|j| j.summary_text) {
+        println!("{text}");
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&finished).unwrap_or_default()
+    );
+    running.shutdown().await;
+    Ok(if finished["data"]["result"] == "pass" {
+        0
+    } else {
+        1
+    })
+}

@@ -1,0 +1,309 @@
+//! The job manager: de-duplicates events by id, answers `.started` at once, admits tests under a
+//! concurrency cap (the rest wait their turn, none dropped), tracks state for `/v1/tests`, and
+//! shuts down gracefully (stop taking events, let tests end within a grace period, abort the
+//! rest, and still send every `.finished`).
+//!
+//! Receives validated [`Triggered`] events with their [`Responder`]; emits answers through it,
+//! and job views for the HTTP API.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::answer::Responder;
+use super::job::{JobContext, execute};
+use super::metrics::ServiceMetrics;
+use crate::keptn::event::rfc3339_ms;
+use crate::keptn::{Finished, Triggered, build_finished, build_started};
+
+/// Event ids remembered for de-duplication.
+const SEEN_CAPACITY: usize = 10_000;
+/// Finished jobs kept for `/v1/tests`.
+const KEPT_FINISHED: usize = 200;
+
+/// What [`JobManager::submit`] did with an event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Submitted {
+    Accepted,
+    /// The id was seen before; nothing was run.
+    Duplicate,
+    /// The service is shutting down and takes no events.
+    ShuttingDown,
+}
+
+/// The state of a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Finished,
+}
+
+/// A job as `/v1/tests` shows it (no tokens, no summary).
+#[derive(Clone, Debug, Serialize)]
+pub struct JobView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub keptn_context: String,
+    pub project: String,
+    pub stage: String,
+    pub service: String,
+    pub teststrategy: Option<String>,
+    pub state: JobState,
+    pub received: String,
+    pub status: Option<String>,
+    pub result: Option<String>,
+    pub message: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// A job with its summary and `.finished` event (`/v1/tests/{id}`).
+#[derive(Clone, Debug, Serialize)]
+pub struct JobDetail {
+    #[serde(flatten)]
+    pub view: JobView,
+    pub summary: Option<Value>,
+    pub summary_text: Option<String>,
+    pub finished_event: Option<Value>,
+}
+
+#[derive(Default)]
+struct Book {
+    seen: HashSet<String>,
+    seen_order: VecDeque<String>,
+    jobs: HashMap<String, JobDetail>,
+    finished_order: VecDeque<String>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+struct Inner {
+    ctx: JobContext,
+    slots: Arc<Semaphore>,
+    book: Mutex<Book>,
+    closing: CancellationToken,
+    metrics: ServiceMetrics,
+}
+
+/// The job manager; cheap to clone.
+#[derive(Clone)]
+pub struct JobManager {
+    inner: Arc<Inner>,
+}
+
+impl JobManager {
+    /// A manager running at most `max_concurrent` tests at once.
+    pub fn new(ctx: JobContext, max_concurrent: usize, metrics: ServiceMetrics) -> Self {
+        JobManager {
+            inner: Arc::new(Inner {
+                ctx,
+                slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
+                book: Mutex::new(Book::default()),
+                closing: CancellationToken::new(),
+                metrics,
+            }),
+        }
+    }
+
+    fn book(&self) -> MutexGuard<'_, Book> {
+        self.inner.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The service metrics.
+    pub fn metrics(&self) -> &ServiceMetrics {
+        &self.inner.metrics
+    }
+
+    /// True once shutdown began.
+    pub fn is_closing(&self) -> bool {
+        self.inner.closing.is_cancelled()
+    }
+
+    /// A token cancelled when shutdown begins (transports stop taking events).
+    pub fn closing(&self) -> CancellationToken {
+        self.inner.closing.clone()
+    }
+
+    /// Takes an event: runs it in the background unless it is a duplicate or we are closing.
+    pub fn submit(&self, t: Triggered, responder: Responder) -> Submitted {
+        if self.is_closing() {
+            return Submitted::ShuttingDown;
+        }
+        let mut book = self.book();
+        if !book.seen.insert(t.id.clone()) {
+            return Submitted::Duplicate;
+        }
+        book.seen_order.push_back(t.id.clone());
+        if book.seen_order.len() > SEEN_CAPACITY
+            && let Some(old) = book.seen_order.pop_front()
+        {
+            book.seen.remove(&old);
+        }
+        book.jobs.insert(
+            t.id.clone(),
+            JobDetail {
+                view: JobView {
+                    id: t.id.clone(),
+                    ty: t.ty.clone(),
+                    keptn_context: t.shkeptncontext.clone(),
+                    project: t.project.clone(),
+                    stage: t.stage.clone(),
+                    service: t.service.clone(),
+                    teststrategy: t.teststrategy.clone(),
+                    state: JobState::Queued,
+                    received: rfc3339_ms(SystemTime::now()),
+                    status: None,
+                    result: None,
+                    message: None,
+                    start: None,
+                    end: None,
+                },
+                summary: None,
+                summary_text: None,
+                finished_event: None,
+            },
+        );
+        let span =
+            tracing::info_span!("job", keptn_context = %t.shkeptncontext, triggered_id = %t.id);
+        let me = self.clone();
+        let handle = tokio::spawn(async move { me.run_job(t, responder).await }.instrument(span));
+        book.handles.retain(|h| !h.is_finished());
+        book.handles.push(handle);
+        Submitted::Accepted
+    }
+
+    async fn run_job(self, t: Triggered, responder: Responder) {
+        let message = match &t.data_error {
+            Some(_) => "loadgate received an invalid test.triggered event".to_string(),
+            None => format!(
+                "loadgate accepted {}: teststrategy={}",
+                t.ty,
+                t.teststrategy.as_deref().unwrap_or("default")
+            ),
+        };
+        let started = build_started(&t, &message);
+        if let Err(e) = responder.send(&started).await {
+            tracing::error!(error = %e, "the .started answer was not delivered");
+        }
+        let received = SystemTime::now();
+        let result = match t.data_error {
+            Some(_) => execute(&t, &self.inner.ctx).await,
+            None => {
+                // Tests still waiting for a slot when shutdown begins do not start.
+                let permit = tokio::select! {
+                    biased;
+                    _ = self.inner.closing.cancelled() => None,
+                    p = self.inner.slots.clone().acquire_owned() => p.ok(),
+                }
+                .filter(|_| !self.is_closing());
+                match permit {
+                    None => super::job::JobResult {
+                        finished: Finished::errored(
+                            "service shutting down before the test started",
+                            received,
+                        ),
+                        summary: None,
+                        summary_text: None,
+                    },
+                    Some(_permit) => {
+                        self.set_state(&t.id, JobState::Running);
+                        self.inner.metrics.tests_running.inc();
+                        let r = execute(&t, &self.inner.ctx).await;
+                        self.inner.metrics.tests_running.dec();
+                        r
+                    }
+                }
+            }
+        };
+        let f = &result.finished;
+        let event = build_finished(&t, f);
+        tracing::info!(status = %f.status, result = %f.result, message = %f.message, "test finished");
+        self.inner
+            .metrics
+            .tests_finished
+            .with_label_values(&[f.status.as_str(), f.result.as_str()])
+            .inc();
+        self.record(&t.id, &result, &event);
+        if let Err(e) = responder.send(&event).await {
+            tracing::error!(error = %e, "the .finished answer was not delivered");
+        }
+    }
+
+    fn set_state(&self, id: &str, state: JobState) {
+        if let Some(j) = self.book().jobs.get_mut(id) {
+            j.view.state = state;
+        }
+    }
+
+    fn record(&self, id: &str, r: &super::job::JobResult, event: &Value) {
+        let f = &r.finished;
+        let mut book = self.book();
+        if let Some(j) = book.jobs.get_mut(id) {
+            j.view.state = JobState::Finished;
+            j.view.status = Some(f.status.clone());
+            j.view.result = Some(f.result.clone());
+            j.view.message = Some(f.message.clone());
+            j.view.start = Some(rfc3339_ms(f.start));
+            j.view.end = Some(rfc3339_ms(f.end));
+            j.summary = r.summary.clone();
+            j.summary_text = r.summary_text.clone();
+            j.finished_event = Some(event.clone());
+        }
+        book.finished_order.push_back(id.to_string());
+        if book.finished_order.len() > KEPT_FINISHED
+            && let Some(old) = book.finished_order.pop_front()
+        {
+            book.jobs.remove(&old);
+        }
+    }
+
+    /// Every known job, newest first.
+    pub fn list(&self) -> Vec<JobView> {
+        let mut v: Vec<JobView> = self.book().jobs.values().map(|j| j.view.clone()).collect();
+        v.sort_by(|a, b| b.received.cmp(&a.received));
+        v
+    }
+
+    /// One job with its summary.
+    pub fn get(&self, id: &str) -> Option<JobDetail> {
+        self.book().jobs.get(id).cloned()
+    }
+
+    /// Jobs not finished yet.
+    pub fn active(&self) -> usize {
+        self.book()
+            .handles
+            .iter()
+            .filter(|h| !h.is_finished())
+            .count()
+    }
+
+    /// Stops taking events, waits up to `grace` for running tests, then aborts the rest and
+    /// waits (bounded) until every `.finished` has been sent.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.inner.closing.cancel();
+        let handles = std::mem::take(&mut self.book().handles);
+        let all = futures_util::future::join_all(handles);
+        tokio::pin!(all);
+        if tokio::time::timeout(grace, &mut all).await.is_ok() {
+            return;
+        }
+        tracing::warn!(grace = ?grace, "grace period over, aborting running tests");
+        self.inner.ctx.abort_all.cancel();
+        if tokio::time::timeout(Duration::from_secs(180), &mut all)
+            .await
+            .is_err()
+        {
+            tracing::error!("jobs did not finish after the abort; exiting anyway");
+        }
+    }
+}
