@@ -90,6 +90,10 @@ pub struct ServeArgs {
     /// VU worker threads per test (default: one per core).
     #[arg(long, env = "LOADGATE_WORKERS")]
     pub workers: Option<usize>,
+    /// Prometheus remote-write URL: every test's metrics go there, labelled with project, stage,
+    /// service and keptn_context (other settings from the K6_PROMETHEUS_RW_* variables).
+    #[arg(long, env = "PROMETHEUS_RW_URL")]
+    pub prometheus_rw_url: Option<String>,
 }
 
 /// `loadgate demo` flags.

@@ -2,7 +2,9 @@
 //! process: the service, a loopback target, a loopback distributor, one test.triggered, the
 //! summary and the `.finished` event printed; no NATS, no Prometheus).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -11,7 +13,9 @@ use tokio::net::TcpListener;
 use super::{DemoArgs, ServeArgs};
 use crate::engine::duration::GoDuration;
 use crate::keptn::resource::{ResourceClient, Secret};
-use crate::service::{self, ServiceConfig};
+use crate::output::prometheus::{ExtraLabels, PrometheusRw, RwConfig, RwStats};
+use crate::run::Output;
+use crate::service::{self, JobLabels, ServiceConfig};
 use crate::workload::WorkloadSource;
 
 fn duration(flag: &str, s: &str) -> Result<Duration, String> {
@@ -45,7 +49,16 @@ pub fn config(args: &ServeArgs) -> Result<ServiceConfig, String> {
             "invalid --event-type \"{t}\": it must end in .triggered"
         ));
     }
+    let (outputs, remote_write_stats) = match &args.prometheus_rw_url {
+        Some(url) => {
+            let (factory, stats) = remote_write(url)?;
+            (factory, Some(stats))
+        }
+        None => (ServiceConfig::default().outputs, None),
+    };
     Ok(ServiceConfig {
+        outputs,
+        remote_write_stats,
         nats_url: args.nats_url.clone(),
         types,
         queue_group: args.queue_group.clone(),
@@ -62,8 +75,44 @@ pub fn config(args: &ServeArgs) -> Result<ServiceConfig, String> {
         shutdown_grace: duration("--shutdown-grace", &args.shutdown_grace)?,
         max_body_bytes: args.max_body_bytes,
         workers: args.workers,
-        ..ServiceConfig::default()
     })
+}
+
+/// The outputs factory for `--prometheus-rw-url`: one remote-write output per test, labelled
+/// with the test's Keptn identity, sharing one set of delivery counters.
+fn remote_write(url: &str) -> Result<(service::OutputsFactory, Arc<RwStats>), String> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let mut config = RwConfig::from_env(&env).map_err(|e| e.to_string())?;
+    config.server_url =
+        url::Url::parse(url).map_err(|e| format!("invalid --prometheus-rw-url \"{url}\": {e}"))?;
+    let stats = Arc::new(RwStats::default());
+    let shared = stats.clone();
+    let factory: service::OutputsFactory = Arc::new(move |job: &JobLabels| {
+        let mut extra = ExtraLabels::default();
+        for (k, v) in [
+            ("project", &job.project),
+            ("stage", &job.stage),
+            ("service", &job.service),
+            ("keptn_context", &job.keptn_context),
+        ] {
+            extra.overrides.insert(k.to_string(), v.clone());
+        }
+        extra.overrides.insert(
+            "job".to_string(),
+            format!("{}-{}-{}", job.service, job.project, job.stage),
+        );
+        extra
+            .defaults
+            .insert("testid".to_string(), job.testid.clone());
+        match PrometheusRw::new(config.clone(), extra) {
+            Ok(out) => vec![Box::new(out.with_stats(shared.clone())) as Box<dyn Output>],
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the remote-write output; the test runs without it");
+                Vec::new()
+            }
+        }
+    });
+    Ok((factory, stats))
 }
 
 async fn terminated() {

@@ -2,7 +2,14 @@
 //! and refused, tests running, tests finished by status and result. One registry per service,
 //! so several services in one process (tests) do not collide.
 
-use prometheus::{Encoder, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+use crate::output::prometheus::RwStats;
 
 /// The counters and gauges of one service.
 #[derive(Clone)]
@@ -18,9 +25,12 @@ pub struct ServiceMetrics {
 }
 
 impl ServiceMetrics {
-    /// Registers the metrics in a fresh registry.
-    pub fn new() -> Result<Self, prometheus::Error> {
+    /// Registers the metrics in a fresh registry; with remote write, its delivery counters too.
+    pub fn new(remote_write: Option<Arc<RwStats>>) -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
+        if let Some(stats) = remote_write {
+            registry.register(Box::new(RemoteWriteCollector::new(stats)?))?;
+        }
         let events_received = IntCounterVec::new(
             Opts::new("loadgate_events_received_total", "CloudEvents received"),
             &["transport"],
@@ -58,17 +68,83 @@ impl ServiceMetrics {
     }
 }
 
+/// Reads the remote-write outputs' atomic counters at scrape time.
+struct RemoteWriteCollector {
+    stats: Arc<RwStats>,
+    delivered: IntCounter,
+    dropped: IntCounter,
+    failed: IntCounter,
+}
+
+impl RemoteWriteCollector {
+    fn new(stats: Arc<RwStats>) -> Result<Self, prometheus::Error> {
+        Ok(RemoteWriteCollector {
+            stats,
+            delivered: IntCounter::new(
+                "loadgate_remote_write_samples_delivered_total",
+                "Samples Prometheus accepted",
+            )?,
+            dropped: IntCounter::new(
+                "loadgate_remote_write_samples_dropped_total",
+                "Samples never delivered (queue full, refused, retries exhausted, left at stop)",
+            )?,
+            failed: IntCounter::new(
+                "loadgate_remote_write_failed_pushes_total",
+                "Push attempts that failed (each retry counts)",
+            )?,
+        })
+    }
+}
+
+impl Collector for RemoteWriteCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        [&self.delivered, &self.dropped, &self.failed]
+            .into_iter()
+            .flat_map(|c| c.desc())
+            .collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        for (counter, value) in [
+            (&self.delivered, &self.stats.delivered_samples),
+            (&self.dropped, &self.stats.dropped_samples),
+            (&self.failed, &self.stats.failed_pushes),
+        ] {
+            let now = value.load(Ordering::Relaxed);
+            let shown = counter.get();
+            if now > shown {
+                counter.inc_by(now - shown);
+            }
+        }
+        [&self.delivered, &self.dropped, &self.failed]
+            .into_iter()
+            .flat_map(|c| c.collect())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn renders_counters() {
-        let m = ServiceMetrics::new().unwrap();
+        let m = ServiceMetrics::new(None).unwrap();
         m.events_received.with_label_values(&["http"]).inc();
         assert!(
             m.render()
                 .contains("loadgate_events_received_total{transport=\"http\"} 1")
+        );
+    }
+
+    #[test]
+    fn renders_remote_write_drops() {
+        let stats = Arc::new(RwStats::default());
+        let m = ServiceMetrics::new(Some(stats.clone())).unwrap();
+        stats.dropped_samples.fetch_add(7, Ordering::Relaxed);
+        assert!(
+            m.render()
+                .contains("loadgate_remote_write_samples_dropped_total 7")
         );
     }
 }

@@ -69,6 +69,8 @@ pub struct ServiceConfig {
     /// VU worker threads per test (default: one per core).
     pub workers: Option<usize>,
     pub outputs: OutputsFactory,
+    /// Delivery counters of the remote-write outputs, shown on `/metrics`.
+    pub remote_write_stats: Option<Arc<crate::output::prometheus::RwStats>>,
 }
 
 impl Default for ServiceConfig {
@@ -87,6 +89,7 @@ impl Default for ServiceConfig {
             max_body_bytes: 1024 * 1024,
             workers: None,
             outputs: Arc::new(|_| Vec::new()),
+            remote_write_stats: None,
         }
     }
 }
@@ -115,7 +118,7 @@ pub struct Running {
 
 /// Starts the service on `listener` (and NATS when configured).
 pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Running, ServiceError> {
-    let metrics = metrics::ServiceMetrics::new()?;
+    let metrics = metrics::ServiceMetrics::new(config.remote_write_stats.clone())?;
     let ctx = job::JobContext {
         source: config.source.clone(),
         outputs: config.outputs.clone(),
