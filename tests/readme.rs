@@ -163,10 +163,7 @@ fn quick_start_is_the_two_commands_and_links_resolve() {
     let block = &block[..block.find("```").unwrap()];
     assert_eq!(
         block.lines().collect::<Vec<_>>(),
-        [
-            "cargo run --release -- run --local-target test-data/scripts/quickstart.js",
-            "scripts/test.sh"
-        ]
+        ["cargo run --release -- demo", "scripts/test.sh"]
     );
     for part in readme.split("](").skip(1) {
         let target = &part[..part.find(')').unwrap()];

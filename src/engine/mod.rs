@@ -106,6 +106,11 @@ pub trait Vu: Send + 'static {
     fn ids(&self) -> VuIds;
     /// Runs one iteration of `spec.scenario.exec` with the setup data.
     fn run_iteration(&mut self, spec: IterationSpec) -> BoxFuture<'_, IterationOutcome>;
+    /// The runtime this VU lives on, if it has one: executors drive the VU from a task there,
+    /// so an iteration's command and reply stay on one thread (no cross-thread wake-ups).
+    fn runtime(&self) -> Option<tokio::runtime::Handle> {
+        None
+    }
 }
 
 /// Creates VUs and runs the test's setup and teardown.

@@ -24,6 +24,7 @@ pub mod log;
 pub mod memory;
 pub mod modules;
 pub mod runner;
+pub mod samples;
 pub mod shared;
 pub mod state;
 pub mod vu;

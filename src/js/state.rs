@@ -167,13 +167,9 @@ impl VuState {
             .push(Sample::now(metric, tags, value));
     }
 
-    /// Sends buffered samples to the metrics channel.
+    /// Hands buffered samples to the worker's buffer (see [`super::samples`]).
     pub fn flush(&self) {
-        let batch = std::mem::take(&mut *self.samples.borrow_mut());
-        if !batch.is_empty() {
-            // A closed channel means the test is over; samples then have nowhere to go.
-            let _ = self.shared.samples.send(batch);
-        }
+        super::samples::queue(&self.shared.samples, &mut self.samples.borrow_mut());
     }
 
     /// Emits `data_sent`/`data_received` for what was transferred since the last call.

@@ -43,6 +43,8 @@ type CommandRx = mpsc::UnboundedReceiver<(Command, oneshot::Sender<Reply>)>;
 pub struct JsVu {
     ids: VuIds,
     tx: CommandTx,
+    /// The runtime of the worker this VU lives on.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl JsVu {
@@ -69,6 +71,10 @@ impl JsVu {
 impl Vu for JsVu {
     fn ids(&self) -> VuIds {
         self.ids
+    }
+
+    fn runtime(&self) -> Option<tokio::runtime::Handle> {
+        self.runtime.clone()
     }
 
     fn run_iteration(&mut self, spec: IterationSpec) -> BoxFuture<'_, IterationOutcome> {
@@ -127,15 +133,22 @@ pub async fn spawn_vu(
             drive(co, rx, init_tx, http, no_cookies_reset, batch).await;
         });
     });
-    if !spawned {
+    let Some(runtime) = spawned else {
         return Err(RunError::Internal(
             "the VU workers have stopped".to_string(),
         ));
-    }
+    };
     let info = init_rx
         .await
         .map_err(|_| RunError::Internal("the VU stopped during init".to_string()))??;
-    Ok((JsVu { ids, tx }, info))
+    Ok((
+        JsVu {
+            ids,
+            tx,
+            runtime: Some(runtime),
+        },
+        info,
+    ))
 }
 
 /// The driver: resumes the coroutine and serves what it suspends for, until it returns.

@@ -13,6 +13,8 @@ type Job = Box<dyn FnOnce() + Send>;
 /// The pool of VU worker threads.
 pub struct Workers {
     senders: Mutex<Vec<mpsc::UnboundedSender<Job>>>,
+    /// Each worker's runtime, so tasks that drive a VU can run next to it.
+    handles: Vec<tokio::runtime::Handle>,
     next: AtomicUsize,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -22,29 +24,41 @@ impl Workers {
     pub fn new(n: usize) -> std::io::Result<Self> {
         let mut senders = Vec::new();
         let mut threads = Vec::new();
+        let mut handles = Vec::new();
         for i in 0..n.max(1) {
             let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
+            handles.push(rt.handle().clone());
             let handle = std::thread::Builder::new()
                 .name(format!("vu-worker-{i}"))
                 .spawn(move || {
                     let local = tokio::task::LocalSet::new();
                     local.block_on(&rt, async move {
-                        while let Some(job) = rx.recv().await {
-                            job();
+                        let mut tick = tokio::time::interval(super::samples::MAX_DELAY);
+                        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                        loop {
+                            tokio::select! {
+                                job = rx.recv() => match job {
+                                    Some(job) => job(),
+                                    None => break,
+                                },
+                                _ = tick.tick() => super::samples::flush(),
+                            }
                         }
                     });
                     // Let every VU driver finish: they end once their command channels close, and a
                     // suspended coroutine must never be dropped.
                     rt.block_on(local);
+                    super::samples::flush();
                 })?;
             senders.push(tx);
             threads.push(handle);
         }
         Ok(Workers {
             senders: Mutex::new(senders),
+            handles,
             next: AtomicUsize::new(0),
             threads: Mutex::new(threads),
         })
@@ -58,14 +72,37 @@ impl Workers {
         Self::new(n)
     }
 
-    /// Runs `job` on the next worker (round robin). Returns false if the pool is shut down.
-    pub fn spawn(&self, job: impl FnOnce() + Send + 'static) -> bool {
+    /// Runs `job` on the next worker (round robin); returns that worker's runtime, or `None` if
+    /// the pool is shut down.
+    pub fn spawn(&self, job: impl FnOnce() + Send + 'static) -> Option<tokio::runtime::Handle> {
         let senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
         if senders.is_empty() {
-            return false;
+            return None;
         }
         let i = self.next.fetch_add(1, Ordering::Relaxed) % senders.len();
-        senders[i].send(Box::new(job)).is_ok()
+        senders[i].send(Box::new(job)).ok()?;
+        self.handles.get(i).cloned()
+    }
+
+    /// Sends every worker's buffered samples to the metrics channel and waits until they have.
+    pub async fn flush(&self) {
+        let acks: Vec<_> = {
+            let senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
+            senders
+                .iter()
+                .filter_map(|s| {
+                    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+                    let job: Job = Box::new(move || {
+                        super::samples::flush();
+                        let _ = tx.send(());
+                    });
+                    s.send(job).ok().map(|_| rx)
+                })
+                .collect()
+        };
+        for ack in acks {
+            let _ = ack.await;
+        }
     }
 
     /// Like [`Workers::shutdown`], but gives up waiting after `limit` (a VU handle that is still

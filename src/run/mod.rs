@@ -155,7 +155,7 @@ pub async fn run(mut config: RunConfig) -> Result<RunOutcome, RunFailure> {
     let env = std::mem::take(&mut config.env);
     let shared = Arc::new(TestShared::new(files, env, registry.clone(), samples_tx));
     let result = match JsRunner::start(workers.clone(), shared.clone()).await {
-        Ok(runner) => run_with(config, runner, shared, registry, samples_rx).await,
+        Ok(runner) => run_with(config, runner, &workers, shared, registry, samples_rx).await,
         Err(e) => Err(RunFailure::Script(e)),
     };
     workers.shutdown_within(Duration::from_secs(5));
@@ -209,6 +209,7 @@ fn settings_from(plan: &TestPlan) -> VuSettings {
 async fn run_with(
     mut config: RunConfig,
     runner: JsRunner,
+    workers: &Workers,
     shared: Arc<TestShared>,
     registry: Arc<Registry>,
     samples_rx: SampleReceiver,
@@ -261,6 +262,7 @@ async fn run_with(
     let state = shared.execution.clone();
     let result = run_test(runner.clone(), &plan, shared.samples.clone(), abort, state).await;
     let duration = started.elapsed();
+    workers.flush().await;
     let _ = done_tx.send(());
     let (mut engine, outputs) = metrics
         .await

@@ -11,9 +11,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{ExecCtx, finish_loops, sleep_until};
-use crate::engine::Runner;
+use super::{ExecCtx, finish_loops, sleep_until, spawn_near};
 use crate::engine::segment::{ExecutionTuple, SegmentedIndex};
+use crate::engine::{Runner, Vu};
 
 type Idle<V> = Arc<Mutex<Vec<V>>>;
 
@@ -61,7 +61,8 @@ pub(super) async fn run<R: Runner>(
             Some(mut vu) => {
                 let (ctx, index, idle, hard) =
                     (ctx.clone(), index.clone(), idle.clone(), hard.clone());
-                running.spawn(async move {
+                let near = vu.runtime();
+                spawn_near(&mut running, near, async move {
                     ctx.iteration(&mut vu, &index, &hard).await;
                     lock(&idle).push(vu);
                 });

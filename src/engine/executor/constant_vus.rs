@@ -7,9 +7,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{ExecCtx, finish_loops};
+use super::{ExecCtx, finish_loops, spawn_near};
 use crate::engine::segment::SegmentedIndex;
-use crate::engine::{IterationOutcome, Runner};
+use crate::engine::{IterationOutcome, Runner, Vu};
 
 pub(super) async fn run<R: Runner>(ctx: &Arc<ExecCtx<R>>, vus: u64, duration_ns: u64) {
     let start = Instant::now();
@@ -21,7 +21,8 @@ pub(super) async fn run<R: Runner>(ctx: &Arc<ExecCtx<R>>, vus: u64, duration_ns:
     for mut vu in ctx.pool.take(local_vus, &hard).await {
         let (ctx, index, soft, hard) = (ctx.clone(), index.clone(), soft.clone(), hard.clone());
         ctx.state.vu_activated(1);
-        set.spawn(async move {
+        let near = vu.runtime();
+        spawn_near(&mut set, near, async move {
             while !soft.is_cancelled() && !hard.is_cancelled() {
                 if let IterationOutcome::Aborted(_) = ctx.iteration(&mut vu, &index, &hard).await {
                     break;

@@ -166,6 +166,23 @@ impl<R: Runner> ExecCtx<R> {
 }
 
 /// Sleeps until `deadline`; returns early (false) when `stop` is cancelled.
+/// Spawns `fut` into `set` on `runtime` (the worker that owns the VU the task drives, from
+/// [`crate::engine::Vu::runtime`]), so the VU and its loop share a thread; else on this runtime.
+pub(crate) fn spawn_near<T: Send + 'static>(
+    set: &mut tokio::task::JoinSet<T>,
+    runtime: Option<tokio::runtime::Handle>,
+    fut: impl std::future::Future<Output = T> + Send + 'static,
+) {
+    match runtime {
+        Some(handle) => {
+            set.spawn_on(fut, &handle);
+        }
+        None => {
+            set.spawn(fut);
+        }
+    }
+}
+
 pub(crate) async fn sleep_until(deadline: Instant, stop: &CancellationToken) -> bool {
     tokio::select! {
         biased;

@@ -10,9 +10,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{ExecCtx, finish_loops};
+use super::{ExecCtx, finish_loops, spawn_near};
 use crate::engine::segment::SegmentedIndex;
-use crate::engine::{IterationOutcome, Runner};
+use crate::engine::{IterationOutcome, Runner, Vu};
 
 pub(super) async fn run<R: Runner>(
     ctx: &Arc<ExecCtx<R>>,
@@ -38,7 +38,8 @@ pub(super) async fn run<R: Runner>(
             hard.clone(),
         );
         ctx.state.vu_activated(1);
-        set.spawn(async move {
+        let near = vu.runtime();
+        spawn_near(&mut set, near, async move {
             for _ in 0..iterations {
                 if soft.is_cancelled() || hard.is_cancelled() {
                     break;

@@ -12,10 +12,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{ExecCtx, finish_loops, sleep_until};
+use super::{ExecCtx, finish_loops, sleep_until, spawn_near};
 use crate::engine::options::scenarios::ResolvedStage;
 use crate::engine::segment::{ExecutionTuple, SegmentedIndex};
-use crate::engine::{IterationOutcome, Runner};
+use crate::engine::{IterationOutcome, Runner, Vu};
 
 /// From `offset_ns` after the scenario start, `planned` VUs of this instance should run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,7 +109,8 @@ pub(super) async fn run<R: Runner>(
         });
         slots.push(slot.clone());
         let (ctx, index, soft, hard) = (ctx.clone(), index.clone(), soft.clone(), hard.clone());
-        set.spawn(async move {
+        let near = vu.runtime();
+        spawn_near(&mut set, near, async move {
             loop {
                 // Wait to be activated.
                 loop {
