@@ -27,6 +27,7 @@ tool is status 2 with the install command.
 import copy
 import glob
 import os
+import subprocess
 import re
 import sys
 
@@ -52,11 +53,32 @@ ROUTES = {"/health/live", "/health/ready", "/metrics", "/v1/tests"}
 SERVE_FLAGS = {
     "--nats-url", "--http-addr", "--tests-dir", "--distributor-url", "--keptn-api-endpoint",
     "--keptn-api-token", "--max-concurrent-tests", "--max-test-duration", "--prometheus-rw-url",
+    "--shutdown-grace",
 }
 SERVE_ENV = {
     "NATS_URL", "LOADGATE_TESTS_DIR", "KEPTN_API_ENDPOINT", "KEPTN_API_TOKEN", "PROMETHEUS_RW_URL",
     "LOADGATE_LOG",
 }
+
+
+def serve_interface():
+    """The flags and environment variables `loadgate serve --help` names, when LOADGATE_BIN points
+    at the binary (tests/packaging.rs sets it): the chart is then checked against the real CLI."""
+    binary = os.environ.get("LOADGATE_BIN")
+    if not binary:
+        return None
+    text = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True, check=True).stdout
+    flags = set(re.findall(r"(--[a-z][a-z0-9-]*)", text)) - {"--help"}
+    env = set(re.findall(r"\[env: ([A-Z0-9_]+)", text)) | {"LOADGATE_LOG"}
+    return flags, env
+
+
+_real = serve_interface()
+if _real is not None:
+    missing = SERVE_FLAGS - _real[0]
+    if missing:
+        raise SystemExit(f"the chart relies on flags `loadgate serve` does not have: {sorted(missing)}")
+    SERVE_FLAGS, SERVE_ENV = _real
 SERVE_ENV_PREFIXES = ("K6_PROMETHEUS_RW_",)
 
 problems = []

@@ -14,6 +14,7 @@ fn root() -> &'static Path {
 fn run(program: &str, args: &[&str], install: &str) -> (i32, String) {
     let out = Command::new(program)
         .args(args)
+        .env("LOADGATE_BIN", env!("CARGO_BIN_EXE_loadgate"))
         .current_dir(root())
         .output()
         .unwrap_or_else(|e| panic!("cannot run `{program}` ({e}); install it: {install}"));
