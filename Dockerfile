@@ -22,6 +22,9 @@ RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
+# The build settings (QuickJS is compiled without its per-runtime arenas, see the file) must be
+# there when the dependencies are compiled, or the dependency layer does not match the final build.
+COPY .cargo .cargo
 # Dependencies only: this layer is rebuilt when Cargo.toml/Cargo.lock change, not on every edit.
 RUN cargo chef cook --release --locked --recipe-path recipe.json
 COPY . .

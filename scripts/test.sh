@@ -46,4 +46,13 @@ fi
 export K6_NO_USAGE_REPORT=true
 cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
-cargo test --quiet
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --quiet 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"

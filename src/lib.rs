@@ -1,8 +1,9 @@
 //! loadgate: a k6-compatible load-test engine and a Keptn test service.
 //!
 //! # Layout
-//! The data flow, script to summary, is visible from the modules:
-//! - [`cli`]: the command line (`loadgate run`, `loadgate target`) and k6's exit codes.
+//! The data flow (event -> workload -> plan -> engine -> samples -> outputs -> event) is told in
+//! ARCHITECTURE.md; one line per module:
+//! - [`cli`]: the command line (`run`, `serve`, `demo`, `event send`, `target`) and k6's exit codes.
 //! - [`js`]: QuickJS scripts, the k6 modules and the VU model (VUs on coroutines).
 //! - [`engine`]: options, scenarios, execution segments, executors, the scheduler (JS-agnostic).
 //! - [`http`]: the HTTP client behind `k6/http` (pooling, timings, redirects, cookies, errors).
@@ -12,7 +13,8 @@
 //!   the resource-service client.
 //! - [`workload`]: `loadgate.yaml` (teststrategy -> script + option overrides) and its sources.
 //! - [`service`]: `loadgate serve`, the Keptn test service (HTTP, NATS, job manager, shutdown).
-//! - [`output`]: the end-of-test summary (text, export JSON, handleSummary data).
+//! - [`output`]: the end-of-test summary (text, export JSON, handleSummary data) and Prometheus
+//!   remote write.
 //! - [`target`]: an httpbin-like loopback HTTP server for the quick start, tests and benchmarks.
 
 pub mod cli;

@@ -65,4 +65,13 @@ fn dockerfile_has_the_contract() {
     ] {
         assert!(df.contains(needle), "Dockerfile lacks {needle}");
     }
+    // The build settings must reach the dependency layer too (QuickJS without its arenas).
+    let settings = df
+        .find("COPY .cargo .cargo")
+        .expect("Dockerfile copies .cargo/");
+    let cook = df.find("cargo chef cook").unwrap();
+    assert!(
+        settings < cook,
+        ".cargo/ must be copied before the dependencies are cooked"
+    );
 }
