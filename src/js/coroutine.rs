@@ -54,8 +54,13 @@ pub enum Command {
     Setup,
     /// Run `teardown(data)`.
     Teardown(SetupData),
-    /// Run `handleSummary(data)` with the summary data as JSON.
-    HandleSummary(String),
+    /// Run `handleSummary(data)` with the summary data as JSON, and the text summary (plain and
+    /// coloured) for jslib's `textSummary`.
+    HandleSummary {
+        data: String,
+        text: String,
+        text_color: String,
+    },
     /// Leave the coroutine (drops the JS runtime on the coroutine's own stack).
     Shutdown,
 }

@@ -188,12 +188,15 @@ impl Resolver for ScriptResolver {
                 format!("unknown module `{name}`: loadgate does not provide it"),
             ));
         }
+        if let Some(builtin) = modules::jslib_builtin(name) {
+            return Ok(builtin.to_string());
+        }
         if name.starts_with("http://") || name.starts_with("https://") {
             return Err(JsError::new_resolving_message(
                 base,
                 name,
                 format!(
-                    "remote module `{name}`: loadgate runs offline; save the file next to the script and import it by relative path"
+                    "remote module `{name}`: loadgate runs offline and has built-in copies of jslib's k6-summary and k6-utils only; save the file next to the script and import it by relative path"
                 ),
             ));
         }

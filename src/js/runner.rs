@@ -48,12 +48,20 @@ impl JsRunner {
         &self.shared
     }
 
-    /// Runs `handleSummary(data)`; `Ok(None)` if the script does not export it.
+    /// Runs `handleSummary(data)`; `Ok(None)` if the script does not export it. `text` and
+    /// `text_color` are what jslib's `textSummary(data)` returns without and with colours.
     pub async fn handle_summary(
         &self,
         data_json: String,
+        text: String,
+        text_color: String,
     ) -> Result<Option<Vec<SummaryOutput>>, RunError> {
-        match self.main_vu.call(Command::HandleSummary(data_json)).await? {
+        let cmd = Command::HandleSummary {
+            data: data_json,
+            text,
+            text_color,
+        };
+        match self.main_vu.call(cmd).await? {
             Reply::Summary(r) => r,
             _ => Err(RunError::Internal(
                 "unexpected reply to handleSummary".to_string(),

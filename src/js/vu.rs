@@ -363,9 +363,17 @@ fn serve<'js>(
             }
             Command::Setup => Reply::Setup(setup(ctx, state, &exports)),
             Command::Teardown(data) => Reply::Teardown(teardown(ctx, state, &exports, data)),
-            Command::HandleSummary(json) => {
-                Reply::Summary(handle_summary(ctx, state, &exports, &json))
-            }
+            Command::HandleSummary {
+                data,
+                text,
+                text_color,
+            } => Reply::Summary(handle_summary(
+                ctx,
+                state,
+                &exports,
+                &data,
+                [&text, &text_color],
+            )),
         };
         input = suspender.suspend(Suspend::Done(reply));
     }
@@ -652,6 +660,7 @@ fn handle_summary<'js>(
     state: &VuState,
     exports: &Object<'js>,
     json: &str,
+    texts: [&str; 2],
 ) -> Result<Option<Vec<SummaryOutput>>, RunError> {
     state.phase.set(Phase::Summary);
     let f: Value = exports
@@ -663,6 +672,19 @@ fn handle_summary<'js>(
     let data = ctx
         .json_parse(json)
         .map_err(|e| RunError::Script(describe(ctx, e)))?;
+    // For jslib's textSummary (built in): the text, as hidden (non-enumerable) properties, so
+    // JSON.stringify(data) stays what k6 gives.
+    if let Some(obj) = data.as_object() {
+        let define = |key: &str, text: &str| -> rquickjs::Result<()> {
+            let define: Function = ctx.eval(
+                "(o, k, v) => Object.defineProperty(o, k, { value: v, enumerable: false })",
+            )?;
+            define.call::<_, Value>((obj.clone(), key, text))?;
+            Ok(())
+        };
+        define("__lgTextSummary", texts[0]).map_err(|e| RunError::Script(describe(ctx, e)))?;
+        define("__lgTextSummaryColor", texts[1]).map_err(|e| RunError::Script(describe(ctx, e)))?;
+    }
     let Some(value) = call_export(ctx, exports, "handleSummary", Some(data))? else {
         return Ok(None);
     };

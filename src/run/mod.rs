@@ -332,7 +332,16 @@ async fn summarize(
     let data = build_data(engine, opts);
     let export = build_export(engine, opts);
     let (handled, handle_error) = if runner.info().exports.iter().any(|e| e == "handleSummary") {
-        match runner.handle_summary(data.to_string()).await {
+        let mut colored = opts.clone();
+        colored.no_color = false;
+        let mut plain = opts.clone();
+        plain.no_color = true;
+        let (text_plain, text_color) =
+            (text_summary(engine, &plain), text_summary(engine, &colored));
+        match runner
+            .handle_summary(data.to_string(), text_plain, text_color)
+            .await
+        {
             Ok(h) => (h, None),
             Err(e) => (None, Some(e.to_string())),
         }

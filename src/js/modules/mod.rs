@@ -27,7 +27,26 @@ const BUILTINS: &[(&str, &str)] = &[
     ("k6/data", include_str!("../shims/data.js")),
     ("k6/encoding", include_str!("../shims/encoding.js")),
     ("k6/crypto", include_str!("../shims/crypto.js")),
+    (
+        "jslib:k6-summary",
+        include_str!("../shims/jslib_summary.js"),
+    ),
+    ("jslib:k6-utils", include_str!("../shims/jslib_utils.js")),
 ];
+
+/// The built-in stand-in for a remote jslib module URL, if loadgate has one
+/// (`https://jslib.k6.io/k6-summary/0.0.2/index.js` -> `jslib:k6-summary`).
+pub fn jslib_builtin(url: &str) -> Option<&'static str> {
+    let rest = url
+        .strip_prefix("https://jslib.k6.io/")
+        .or_else(|| url.strip_prefix("http://jslib.k6.io/"))?;
+    let package = rest.split('/').next()?;
+    match package {
+        "k6-summary" => Some("jslib:k6-summary"),
+        "k6-utils" => Some("jslib:k6-utils"),
+        _ => None,
+    }
+}
 
 /// Whether `name` is a built-in module.
 pub fn is_builtin(name: &str) -> bool {
