@@ -83,6 +83,8 @@ pub struct VuState {
     pub bytes_received: Cell<u64>,
     /// The VU's cookie jar (owned by its HTTP client, shared with `http.cookieJar()`).
     pub jar: Rc<CookieJar>,
+    /// Jars made with `new http.CookieJar()`; id n is index n-1 (0 is the VU's jar).
+    pub custom_jars: RefCell<Vec<Rc<CookieJar>>>,
 }
 
 impl VuState {
@@ -116,7 +118,16 @@ impl VuState {
             bytes_sent: Cell::new(0),
             bytes_received: Cell::new(0),
             jar,
+            custom_jars: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The jar with script-visible id `id` (0: the VU's own).
+    pub fn jar_by_id(&self, id: u32) -> Option<Rc<CookieJar>> {
+        if id == 0 {
+            return Some(self.jar.clone());
+        }
+        self.custom_jars.borrow().get(id as usize - 1).cloned()
     }
 
     /// Whether the interrupt handler should stop the JS now.

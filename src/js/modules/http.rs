@@ -81,9 +81,8 @@ pub fn install<'js>(
     let st = state.clone();
     native.set(
         "jarCookiesForUrl",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, url: String| {
-            let cookies = st
-                .jar
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: u32, url: String| {
+            let cookies = jar_of(&ctx, &st, id)?
                 .cookies_for_url(&url)
                 .map_err(|e| throw(&ctx, &e.to_string()))?;
             let o = Object::new(ctx.clone())?;
@@ -108,6 +107,7 @@ pub fn install<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>,
+                  id: u32,
                   url: String,
                   name: String,
                   value: String,
@@ -132,7 +132,7 @@ pub fn install<'js>(
                         .flatten()
                         .map(|n| n as i64);
                 }
-                st.jar
+                jar_of(&ctx, &st, id)?
                     .set(&url, &name, &value, &options)
                     .map_err(|e| throw(&ctx, &e.to_string()))
             },
@@ -141,8 +141,10 @@ pub fn install<'js>(
     let st = state.clone();
     native.set(
         "jarClear",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, url: String| {
-            st.jar.clear(&url).map_err(|e| throw(&ctx, &e.to_string()))
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: u32, url: String| {
+            jar_of(&ctx, &st, id)?
+                .clear(&url)
+                .map_err(|e| throw(&ctx, &e.to_string()))
         })?,
     )?;
     let st = state.clone();
@@ -150,12 +152,21 @@ pub fn install<'js>(
         "jarDelete",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, url: String, name: String| {
-                st.jar
+            move |ctx: Ctx<'js>, id: u32, url: String, name: String| {
+                jar_of(&ctx, &st, id)?
                     .delete(&url, &name)
                     .map_err(|e| throw(&ctx, &e.to_string()))
             },
         )?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "jarNew",
+        Function::new(ctx.clone(), move || {
+            let mut jars = st.custom_jars.borrow_mut();
+            jars.push(Rc::new(crate::http::CookieJar::new()));
+            jars.len() as u32
+        })?,
     )?;
     native.set(
         "gjson",
@@ -183,6 +194,13 @@ pub fn install_utf8<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Resu
                 .unwrap_or_default()
         })?,
     )
+}
+
+/// The jar a script-visible id names.
+fn jar_of(ctx: &Ctx<'_>, state: &VuState, id: u32) -> rquickjs::Result<Rc<crate::http::CookieJar>> {
+    state
+        .jar_by_id(id)
+        .ok_or_else(|| throw(ctx, &format!("unknown cookie jar {id}")))
 }
 
 /// `http.expectedStatuses(...)` marker object, or null (disabled).
@@ -306,6 +324,15 @@ fn prepare<'js>(
         let jar: Value = p.get("jar")?;
         if jar.is_null() {
             request.jar = JarChoice::Disabled;
+        } else if let Some(id) = jar
+            .as_object()
+            .and_then(|o| o.get::<_, Option<u32>>("__lgJar").ok().flatten())
+            .filter(|id| *id > 0)
+        {
+            let custom = state
+                .jar_by_id(id)
+                .ok_or_else(|| throw(ctx, &format!("unknown cookie jar {id}")))?;
+            request.jar = JarChoice::Custom(custom);
         }
         if let Ok(Some(rt)) = p.get::<_, Option<String>>("responseType") {
             request.response_type = match rt.as_str() {

@@ -94,16 +94,22 @@ export function file(data, filename, contentType) {
   return { __lgFile: true, data, filename: filename || 'file', content_type: contentType || 'application/octet-stream' };
 }
 
-export function cookieJar() {
-  return jar;
+export class CookieJar {
+  constructor() {
+    Object.defineProperty(this, '__lgJar', { value: n.jarNew() });
+  }
+  cookiesForURL(u) { return n.jarCookiesForUrl(this.__lgJar, String(u)); }
+  set(u, name, value, opts) { n.jarSet(this.__lgJar, String(u), String(name), String(value), opts); }
+  clear(u) { n.jarClear(this.__lgJar, String(u)); }
+  delete(u, name) { n.jarDelete(this.__lgJar, String(u), String(name)); }
 }
 
-const jar = {
-  cookiesForURL(u) { return n.jarCookiesForUrl(String(u)); },
-  set(u, name, value, opts) { n.jarSet(String(u), String(name), String(value), opts); },
-  clear(u) { n.jarClear(String(u)); },
-  delete(u, name) { n.jarDelete(String(u), String(name)); },
-};
+// The VU's own jar (id 0), reset at the start of every iteration unless noCookiesReset.
+const vuJar = Object.create(CookieJar.prototype, { __lgJar: { value: 0 } });
+
+export function cookieJar() {
+  return vuJar;
+}
 
 export const TLS_1_0 = 'tls1.0';
 export const TLS_1_1 = 'tls1.1';
@@ -112,5 +118,5 @@ export const TLS_1_3 = 'tls1.3';
 
 export default {
   request, get, head, post, put, patch, del, options, batch, expectedStatuses, setResponseCallback,
-  url, file, cookieJar, TLS_1_0, TLS_1_1, TLS_1_2, TLS_1_3,
+  url, file, cookieJar, CookieJar, TLS_1_0, TLS_1_1, TLS_1_2, TLS_1_3,
 };
