@@ -19,6 +19,7 @@
 
 pub mod convert;
 pub mod coroutine;
+mod lifecycle;
 pub mod loader;
 pub mod log;
 pub mod memory;

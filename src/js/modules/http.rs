@@ -8,8 +8,8 @@ use rquickjs::prelude::Opt;
 use rquickjs::{Array, Ctx, Function, Object, Value};
 
 use crate::http::{
-    Auth, Compression, CookieOptions, Exchange, Hop, JarChoice, MultipartPart, Request,
-    RequestCookie, ResponseType, form_urlencode, multipart_form_data,
+    Auth, Compression, Exchange, Hop, JarChoice, MultipartPart, Request, RequestCookie,
+    ResponseType, form_urlencode, multipart_form_data,
 };
 use crate::js::convert::{array_buffer, bytes_of, duration_of, tag_pairs, tag_value, throw};
 use crate::js::coroutine::{Resume, Suspend};
@@ -78,96 +78,7 @@ pub fn install<'js>(
             Ok::<_, rquickjs::Error>(())
         })?,
     )?;
-    let st = state.clone();
-    native.set(
-        "jarCookiesForUrl",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: u32, url: String| {
-            let cookies = jar_of(&ctx, &st, id)?
-                .cookies_for_url(&url)
-                .map_err(|e| throw(&ctx, &e.to_string()))?;
-            let o = Object::new(ctx.clone())?;
-            for (k, v) in cookies {
-                let list: Option<Array> = o.get(k.as_str())?;
-                let list = match list {
-                    Some(l) => l,
-                    None => {
-                        let l = Array::new(ctx.clone())?;
-                        o.set(k.as_str(), l.clone())?;
-                        l
-                    }
-                };
-                list.set(list.len(), v)?;
-            }
-            Ok::<_, rquickjs::Error>(o)
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "jarSet",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>,
-                  id: u32,
-                  url: String,
-                  name: String,
-                  value: String,
-                  opts: Opt<Value<'js>>| {
-                let mut options = CookieOptions::default();
-                if let Some(o) = opts.0.as_ref().and_then(Value::as_object) {
-                    options.domain = o.get::<_, Option<String>>("domain").ok().flatten();
-                    options.path = o.get::<_, Option<String>>("path").ok().flatten();
-                    options.secure = o
-                        .get::<_, Option<bool>>("secure")
-                        .ok()
-                        .flatten()
-                        .unwrap_or(false);
-                    options.http_only = o
-                        .get::<_, Option<bool>>("http_only")
-                        .ok()
-                        .flatten()
-                        .unwrap_or(false);
-                    options.max_age = o
-                        .get::<_, Option<f64>>("max_age")
-                        .ok()
-                        .flatten()
-                        .map(|n| n as i64);
-                }
-                jar_of(&ctx, &st, id)?
-                    .set(&url, &name, &value, &options)
-                    .map_err(|e| throw(&ctx, &e.to_string()))
-            },
-        )?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "jarClear",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: u32, url: String| {
-            jar_of(&ctx, &st, id)?
-                .clear(&url)
-                .map_err(|e| throw(&ctx, &e.to_string()))
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "jarDelete",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, id: u32, url: String, name: String| {
-                jar_of(&ctx, &st, id)?
-                    .delete(&url, &name)
-                    .map_err(|e| throw(&ctx, &e.to_string()))
-            },
-        )?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "jarNew",
-        Function::new(ctx.clone(), move || {
-            let mut jars = st.custom_jars.borrow_mut();
-            jars.push(Rc::new(crate::http::CookieJar::new()));
-            jars.len() as u32
-        })?,
-    )?;
+    super::cookies::install(ctx, native, state)?;
     native.set(
         "gjson",
         Function::new(
@@ -194,13 +105,6 @@ pub fn install_utf8<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Resu
                 .unwrap_or_default()
         })?,
     )
-}
-
-/// The jar a script-visible id names.
-fn jar_of(ctx: &Ctx<'_>, state: &VuState, id: u32) -> rquickjs::Result<Rc<crate::http::CookieJar>> {
-    state
-        .jar_by_id(id)
-        .ok_or_else(|| throw(ctx, &format!("unknown cookie jar {id}")))
 }
 
 /// `http.expectedStatuses(...)` marker object, or null (disabled).
@@ -329,9 +233,7 @@ fn prepare<'js>(
             .and_then(|o| o.get::<_, Option<u32>>("__lgJar").ok().flatten())
             .filter(|id| *id > 0)
         {
-            let custom = state
-                .jar_by_id(id)
-                .ok_or_else(|| throw(ctx, &format!("unknown cookie jar {id}")))?;
+            let custom = super::cookies::jar_of(ctx, state, id)?;
             request.jar = JarChoice::Custom(custom);
         }
         if let Ok(Some(rt)) = p.get::<_, Option<String>>("responseType") {

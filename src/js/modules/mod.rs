@@ -10,6 +10,7 @@ use rquickjs::{Ctx, Object};
 use super::state::VuState;
 
 mod console;
+mod cookies;
 mod crypto;
 mod data;
 mod encoding;
