@@ -166,6 +166,9 @@ pub struct RunArgs {
     /// Trend statistics in the summary, e.g. `avg,p(95),p(99.9)`.
     #[arg(long)]
     pub summary_trend_stats: Option<String>,
+    /// Summary layout: `compact` (k6's default; `full` and `legacy` are not supported yet).
+    #[arg(long, env = "K6_SUMMARY_MODE", default_value = "compact")]
+    pub summary_mode: String,
     /// Fixed time unit for the summary: s, ms or us.
     #[arg(long)]
     pub summary_time_unit: Option<String>,

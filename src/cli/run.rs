@@ -166,6 +166,22 @@ pub fn build_outputs(
 
 /// Runs the test and returns the exit code.
 pub async fn run(args: RunArgs) -> ExitCode {
+    match args.summary_mode.as_str() {
+        "compact" => {}
+        "full" | "legacy" => {
+            error_line(&format!(
+                "summary mode `{}` is not supported yet; loadgate prints k6's default, compact",
+                args.summary_mode
+            ));
+            return ExitCode::Usage;
+        }
+        other => {
+            error_line(&format!(
+                "invalid summary mode `{other}`: use compact, full or legacy"
+            ));
+            return ExitCode::Usage;
+        }
+    }
     let mut env = match script_env(&args) {
         Ok(e) => e,
         Err(e) => {
