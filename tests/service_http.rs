@@ -97,12 +97,7 @@ async fn structured_and_binary_events_are_answered_at_the_distributor() {
     assert_eq!(live.status().as_u16(), 200);
     let ready = reqwest::get(format!("{base}/health/ready")).await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
-    let m = reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics_text(base.trim_start_matches("http://")).await;
     assert!(
         m.contains("loadgate_events_received_total{transport=\"http\"} 2"),
         "{m}"
@@ -277,12 +272,7 @@ async fn bad_input_gets_4xx_and_duplicates_run_once() {
         .is_err()
             || rx.try_recv().is_err()
     );
-    let m = reqwest::get(format!("http://{addr}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics_text(&addr.to_string()).await;
     assert!(
         m.contains("reason=\"duplicate\",transport=\"http\"} 1"),
         "{m}"

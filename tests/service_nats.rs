@@ -73,12 +73,7 @@ async fn started_then_finished_over_nats_and_duplicates_run_once() {
         .await
         .unwrap();
     assert_eq!(ready.status().as_u16(), 200);
-    let m = reqwest::get(format!("http://{}/metrics", svc.local_addr()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics_text(&svc.local_addr().to_string()).await;
     assert!(
         m.contains("reason=\"duplicate\",transport=\"nats\"} 1"),
         "{m}"
@@ -156,12 +151,7 @@ async fn custom_task_types_and_unknown_types() {
         .unwrap();
     client.flush().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let m = reqwest::get(format!("http://{}/metrics", svc.local_addr()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics_text(&svc.local_addr().to_string()).await;
     assert!(
         m.contains("reason=\"invalid\",transport=\"nats\"} 1"),
         "{m}"

@@ -109,6 +109,16 @@ pub async fn distributor() -> (String, UnboundedReceiver<Value>) {
     (url, service::capture::serve(l))
 }
 
+/// The text the service's `/metrics` shows (`addr` is host:port).
+pub async fn metrics_text(addr: &str) -> String {
+    reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 pub fn tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("test-data/service-tests")
 }
