@@ -28,6 +28,7 @@ fn call_export<'js>(
         None => f.call::<_, Value>(()),
     };
     result
+        .and_then(|v| super::convert::settle(ctx, v))
         .map(Some)
         .map_err(|e| RunError::Script(describe(ctx, e)))
 }

@@ -510,7 +510,10 @@ fn iterate<'js>(
     let started = Instant::now();
     let result = match exports.get::<_, Value>(spec.scenario.exec.as_str()) {
         Ok(f) => match f.as_function() {
-            Some(f) => f.call::<_, Value>((data,)).map(|_| ()),
+            Some(f) => f
+                .call::<_, Value>((data,))
+                .and_then(|v| super::convert::settle(ctx, v))
+                .map(|_| ()),
             None => Err(rquickjs::Exception::throw_message(
                 ctx,
                 &format!("function '{}' not found in exports", spec.scenario.exec),

@@ -34,6 +34,15 @@ function target(url) {
 export function request(method, url, body, params) {
   return wrap(n.request(String(method).toUpperCase(), target(url), body, params));
 }
+// The request itself runs synchronously (the VU waits for it), so the Promise is already settled;
+// `await http.asyncRequest(...)` in an async iteration gives the same Response.
+export function asyncRequest(method, url, body, params) {
+  try {
+    return Promise.resolve(request(method, url, body, params));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
 export function get(url, params) { return request('GET', url, null, params); }
 export function head(url, params) { return request('HEAD', url, null, params); }
 export function post(url, body, params) { return request('POST', url, body, params); }
@@ -117,6 +126,6 @@ export const TLS_1_2 = 'tls1.2';
 export const TLS_1_3 = 'tls1.3';
 
 export default {
-  request, get, head, post, put, patch, del, options, batch, expectedStatuses, setResponseCallback,
+  request, asyncRequest, get, head, post, put, patch, del, options, batch, expectedStatuses, setResponseCallback,
   url, file, cookieJar, CookieJar, TLS_1_0, TLS_1_1, TLS_1_2, TLS_1_3,
 };

@@ -1,0 +1,31 @@
+// exact: iterations checks http_reqs
+// k6 exit: 0
+// k6 v1 runs async functions: an async default function with await, http.asyncRequest, an async
+// setup; an exception in an awaited call ends that iteration only.
+import http from 'k6/http';
+import { check } from 'k6';
+
+const T = __ENV.TARGET;
+
+export const options = { vus: 2, iterations: 6, thresholds: { checks: ['rate==1'] } };
+
+export async function setup() {
+  const v = await Promise.resolve(41);
+  return { answer: v + 1 };
+}
+
+async function fetchJson() {
+  const res = await http.asyncRequest('GET', `${T}/json`);
+  return res.json();
+}
+
+export default async function (data) {
+  const doc = await fetchJson();
+  check(doc, { 'awaited json': (d) => d.name === 'conformance' });
+  check(data, { 'async setup data': (d) => d.answer === 42 });
+  const n = await new Promise((resolve) => resolve(__ITER));
+  if (n === 1) {
+    await Promise.reject(new Error('rejected on purpose'));
+  }
+  check(n, { 'after await': (v) => v !== 1 });
+}
