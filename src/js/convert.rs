@@ -86,21 +86,3 @@ pub fn duration_of(value: &Value<'_>) -> Result<Duration, String> {
 pub fn array_buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
     Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
 }
-
-/// `value` itself, or when it is a Promise (what an `async function` returns), what it settles
-/// to: the QuickJS job queue is run until it does. Every host call inside is synchronous, so an
-/// async iteration finishes within its turn; a Promise that can never settle (it waits for an API
-/// loadgate does not provide, such as timers) is an error.
-pub fn settle<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Value<'js>> {
-    let Some(promise) = value.as_promise() else {
-        return Ok(value);
-    };
-    match promise.finish::<Value>() {
-        Err(rquickjs::Error::WouldBlock) => Err(throw(
-            ctx,
-            "the async function waits for something that never happens (timers and other \
-             asynchronous APIs are not supported yet)",
-        )),
-        other => other,
-    }
-}

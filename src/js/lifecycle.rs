@@ -12,6 +12,7 @@ use super::vu::describe;
 /// Calls an optional export with `args`; `Ok(None)` when it is not exported.
 fn call_export<'js>(
     ctx: &Ctx<'js>,
+    state: &VuState,
     exports: &Object<'js>,
     name: &str,
     arg: Option<Value<'js>>,
@@ -28,7 +29,7 @@ fn call_export<'js>(
         None => f.call::<_, Value>(()),
     };
     result
-        .and_then(|v| super::convert::settle(ctx, v))
+        .and_then(|v| super::event_loop::settle(ctx, state, v))
         .map(Some)
         .map_err(|e| RunError::Script(describe(ctx, e)))
 }
@@ -50,7 +51,7 @@ pub(super) fn setup<'js>(
     state.phase.set(Phase::Setup);
     state.interrupted.set(false);
     state.reset_group("::setup");
-    let result = call_export(ctx, exports, "setup", None);
+    let result = call_export(ctx, state, exports, "setup", None);
     lifecycle_end(state);
     if let Some(msg) = state.aborted.borrow().clone() {
         return Err(RunError::Aborted(msg));
@@ -90,7 +91,7 @@ pub(super) fn teardown<'js>(
         Some(json) => ctx.json_parse(json).ok(),
         None => Some(Value::new_undefined(ctx.clone())),
     };
-    let result = call_export(ctx, exports, "teardown", arg);
+    let result = call_export(ctx, state, exports, "teardown", arg);
     lifecycle_end(state);
     if let Some(msg) = state.aborted.borrow().clone() {
         return Err(RunError::Aborted(msg));
@@ -128,7 +129,7 @@ pub(super) fn handle_summary<'js>(
         define("__lgTextSummary", texts[0]).map_err(|e| RunError::Script(describe(ctx, e)))?;
         define("__lgTextSummaryColor", texts[1]).map_err(|e| RunError::Script(describe(ctx, e)))?;
     }
-    let Some(value) = call_export(ctx, exports, "handleSummary", Some(data))? else {
+    let Some(value) = call_export(ctx, state, exports, "handleSummary", Some(data))? else {
         return Ok(None);
     };
     let Some(obj) = value.as_object() else {

@@ -19,6 +19,7 @@
 
 pub mod convert;
 pub mod coroutine;
+mod event_loop;
 mod lifecycle;
 pub mod loader;
 pub mod log;

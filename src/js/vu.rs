@@ -512,7 +512,7 @@ fn iterate<'js>(
         Ok(f) => match f.as_function() {
             Some(f) => f
                 .call::<_, Value>((data,))
-                .and_then(|v| super::convert::settle(ctx, v))
+                .and_then(|v| super::event_loop::settle(ctx, state, v))
                 .map(|_| ()),
             None => Err(rquickjs::Exception::throw_message(
                 ctx,
@@ -525,6 +525,7 @@ fn iterate<'js>(
         Ok(()) => IterationOutcome::Completed,
         Err(e) => {
             let text = describe(ctx, e);
+            super::event_loop::clear_timers(ctx);
             if let Some(msg) = state.aborted.borrow().clone() {
                 IterationOutcome::Aborted(msg)
             } else if state.interrupted.get() {

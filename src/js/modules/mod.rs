@@ -28,6 +28,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("k6/data", include_str!("../shims/data.js")),
     ("k6/encoding", include_str!("../shims/encoding.js")),
     ("k6/crypto", include_str!("../shims/crypto.js")),
+    ("k6/timers", include_str!("../shims/k6_timers.js")),
     (
         "jslib:k6-summary",
         include_str!("../shims/jslib_summary.js"),
@@ -67,6 +68,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>) -> rquickjs::Result<()>
     data::install_open(ctx, state)?;
     console::install(ctx, &native, state)?;
     ctx.globals().set("__k6", native)?;
+    ctx.eval::<(), _>(include_str!("../shims/timers.js"))?;
     Ok(())
 }
 
