@@ -18,10 +18,25 @@ pub fn settle<'js>(
     state: &VuState,
     value: Value<'js>,
 ) -> rquickjs::Result<Value<'js>> {
-    let globals = ctx.globals();
-    let wait: Function = globals.get("__lgTimerWait")?;
-    let fire: Function = globals.get("__lgTimerFire")?;
     let promise = value.as_promise().cloned();
+    let globals = ctx.globals();
+    // Timers are installed on first use; without them only Promise jobs can run.
+    let (Some(wait), Some(fire)) = (
+        globals.get::<_, Option<Function>>("__lgTimerWait")?,
+        globals.get::<_, Option<Function>>("__lgTimerFire")?,
+    ) else {
+        let Some(p) = promise else {
+            return Ok(value);
+        };
+        return match p.finish::<Value>() {
+            Err(rquickjs::Error::WouldBlock) => Err(throw(
+                ctx,
+                "the async function waits for something that never happens (an API loadgate \
+                 does not provide yet?)",
+            )),
+            other => other,
+        };
+    };
     loop {
         while ctx.execute_pending_job() {}
         if let Some(p) = &promise

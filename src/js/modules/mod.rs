@@ -68,7 +68,18 @@ pub fn install<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>) -> rquickjs::Result<()>
     data::install_open(ctx, state)?;
     console::install(ctx, &native, state)?;
     ctx.globals().set("__k6", native)?;
-    ctx.eval::<(), _>(include_str!("../shims/timers.js"))?;
+    // Timers are installed on first use: until then the four globals are native getters that
+    // evaluate the timers shim (which replaces them with the real functions).
+    for name in ["setTimeout", "setInterval", "clearTimeout", "clearInterval"] {
+        let getter = move |ctx: Ctx<'js>| {
+            ctx.eval::<(), _>(include_str!("../shims/timers.js"))?;
+            ctx.globals().get::<_, rquickjs::Value>(name)
+        };
+        ctx.globals().prop(
+            name,
+            rquickjs::object::Accessor::new_get(getter).configurable(),
+        )?;
+    }
     Ok(())
 }
 

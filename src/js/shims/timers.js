@@ -1,4 +1,6 @@
-// Timers (k6 v1's global setTimeout/setInterval, also `k6/timers`). Callbacks are kept here, in
+// Timers (k6 v1's global setTimeout/setInterval, also `k6/timers`), installed on first use (the
+// globals start as getters that install this; a VU that never uses timers does not pay for them).
+// Callbacks are kept here, in
 // JS; the VU's event loop (js::event_loop) asks for the next due time, sleeps the VU until then
 // (a suspension like sleep()), and runs what is due, until the iteration's Promise settles and no
 // timer is left.
@@ -12,10 +14,12 @@
     timers.set(id, { fn, args, delay, due: Date.now() + delay, repeat });
     return id;
   };
-  globalThis.setTimeout = (fn, ms, ...args) => add(fn, ms, args, false);
-  globalThis.setInterval = (fn, ms, ...args) => add(fn, ms, args, true);
-  globalThis.clearTimeout = (id) => { timers.delete(id); };
-  globalThis.clearInterval = (id) => { timers.delete(id); };
+  const define = (name, value) =>
+    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  define('setTimeout', (fn, ms, ...args) => add(fn, ms, args, false));
+  define('setInterval', (fn, ms, ...args) => add(fn, ms, args, true));
+  define('clearTimeout', (id) => { timers.delete(id); });
+  define('clearInterval', (id) => { timers.delete(id); });
   // Milliseconds until the earliest timer is due, or -1 when there is none.
   globalThis.__lgTimerWait = () => {
     let due = Infinity;
