@@ -200,7 +200,12 @@ pub fn collect_metrics(engine: &mut MetricsEngine, opts: &SummaryOptions) -> Vec
 }
 
 fn values_object(values: &[(String, f64)]) -> Value {
-    Value::Object(values.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+    Value::Object(
+        values
+            .iter()
+            .map(|(k, v)| (k.clone(), super::format::json_number(*v)))
+            .collect(),
+    )
 }
 
 /// A group of the tree as k6's `data.root_group`, with arrays.

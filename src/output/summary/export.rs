@@ -3,6 +3,7 @@
 //! Receives the [`MetricsEngine`] and [`SummaryOptions`]; emits the JSON value k6 writes:
 //! `root_group` with maps, flat metric values, `thresholds` with `true` = failed.
 
+use super::format::json_number;
 use serde_json::{Map, Value, json};
 
 use super::data::{SummaryMetric, SummaryOptions, collect_metrics, md5_hex};
@@ -37,13 +38,19 @@ fn metric_json(sm: &SummaryMetric) -> Value {
     match sm.kind {
         MetricType::Rate => {
             // Legacy format: passes, fails, value (= the rate).
-            o.insert("passes".into(), json!(sm.value("passes").unwrap_or(0.0)));
-            o.insert("fails".into(), json!(sm.value("fails").unwrap_or(0.0)));
-            o.insert("value".into(), json!(sm.value("rate").unwrap_or(0.0)));
+            o.insert(
+                "passes".into(),
+                json_number(sm.value("passes").unwrap_or(0.0)),
+            );
+            o.insert(
+                "fails".into(),
+                json_number(sm.value("fails").unwrap_or(0.0)),
+            );
+            o.insert("value".into(), json_number(sm.value("rate").unwrap_or(0.0)));
         }
         _ => {
             for (k, v) in &sm.values {
-                o.insert(k.clone(), json!(v));
+                o.insert(k.clone(), json_number(*v));
             }
         }
     }

@@ -167,6 +167,16 @@ pub fn metric_name_cmp(a: &str, b: &str) -> Ordering {
     locale_cmp(pa, pb).then_with(|| locale_cmp(sa, sb))
 }
 
+/// A number as Go's JSON encoder (and so k6) writes it: integral values without a fraction
+/// (`7`, not `7.0`).
+pub fn json_number(v: f64) -> serde_json::Value {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 {
+        serde_json::Value::from(v as i64)
+    } else {
+        serde_json::Value::from(v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +240,12 @@ mod tests {
                 "http_reqs",
             ]
         );
+    }
+
+    #[test]
+    fn numbers_as_go_writes_them() {
+        assert_eq!(json_number(7.0).to_string(), "7");
+        assert_eq!(json_number(0.5).to_string(), "0.5");
+        assert_eq!(json_number(-3.0).to_string(), "-3");
     }
 }
