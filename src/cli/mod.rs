@@ -208,6 +208,9 @@ pub struct RunArgs {
     /// Maximum redirects followed per request.
     #[arg(long)]
     pub max_redirects: Option<i64>,
+    /// Log every HTTP request and response (`headers`, the default, or `full` with bodies).
+    #[arg(long, env = "K6_HTTP_DEBUG", num_args = 0..=1, default_missing_value = "headers", require_equals = true)]
+    pub http_debug: Option<String>,
     /// Failed HTTP requests throw instead of returning status 0 (-w).
     #[arg(short = 'w', long)]
     pub throw: bool,

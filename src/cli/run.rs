@@ -97,6 +97,14 @@ fn cli_options(args: &RunArgs) -> Result<Options, String> {
     o.execution_segment = args.execution_segment.clone();
     o.execution_segment_sequence = args.execution_segment_sequence.clone();
     o.user_agent = args.user_agent.clone();
+    if let Some(mode) = &args.http_debug {
+        if mode != "headers" && mode != "full" {
+            return Err(format!(
+                "invalid --http-debug `{mode}`: use headers or full"
+            ));
+        }
+        o.http_debug = Some(mode.clone());
+    }
     o.max_redirects = args.max_redirects;
     if args.throw {
         o.throw = Some(true);

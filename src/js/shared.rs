@@ -31,6 +31,8 @@ pub struct VuSettings {
     /// Host name overrides (`options.hosts`).
     pub hosts: BTreeMap<String, String>,
     pub insecure_skip_tls_verify: bool,
+    /// `--http-debug`: log requests and responses (`Some(true)`: with bodies).
+    pub http_debug: Option<bool>,
 }
 
 impl Default for VuSettings {
@@ -46,6 +48,7 @@ impl Default for VuSettings {
             min_iteration_duration: Duration::ZERO,
             hosts: BTreeMap::new(),
             insecure_skip_tls_verify: false,
+            http_debug: None,
         }
     }
 }

@@ -203,6 +203,11 @@ fn settings_from(plan: &TestPlan) -> VuSettings {
             .unwrap_or(Duration::ZERO),
         hosts: BTreeMap::new(),
         insecure_skip_tls_verify: o.insecure_skip_tls_verify.unwrap_or(false),
+        http_debug: match o.http_debug.as_deref() {
+            Some("full") => Some(true),
+            Some("") | None => None,
+            Some(_) => Some(false),
+        },
     }
 }
 

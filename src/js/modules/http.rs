@@ -368,6 +368,9 @@ fn run<'js>(
     let mut out = Vec::with_capacity(exchanges.len());
     for (p, ex) in prepared.iter().zip(exchanges) {
         record(state, p, &ex);
+        if let Some(bodies) = state.settings.borrow().http_debug {
+            super::super::log::http_debug(&state.shared, &ex, bodies);
+        }
         if ex.redirect_limit_reached && !p.redirects_set {
             tracing::warn!("{}", ex.redirect_warning());
         }

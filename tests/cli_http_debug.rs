@@ -1,0 +1,43 @@
+//! `--http-debug`: every request and response is logged to stderr as k6 logs them, bodies only
+//! with `--http-debug=full`.
+
+use std::process::Command;
+
+fn run_with(flag: &str, url: &str, script: &std::path::Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_loadgate"))
+        .args(["run", "-q", "--no-summary", flag, "-e"])
+        .arg(format!("TARGET={url}"))
+        .arg(script)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn http_debug_logs_requests_and_responses() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(loadgate::target::serve(
+        listener,
+        std::future::pending::<()>(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("debug.js");
+    std::fs::write(
+        &script,
+        "import http from 'k6/http';\nexport const options = { iterations: 1 };\n\
+         export default function () { http.post(`${__ENV.TARGET}/echo`, 'secret-body', { headers: { 'X-Trace': 'on' } }); }\n",
+    )
+    .unwrap();
+    let headers = run_with("--http-debug", &url, &script);
+    assert!(headers.contains("Request:\nPOST "), "{headers}");
+    assert!(headers.contains("X-Trace: on"), "{headers}");
+    assert!(headers.contains("Response:\nHTTP/1.1 200 OK"), "{headers}");
+    assert!(!headers.contains("secret-body"), "{headers}");
+    let full = run_with("--http-debug=full", &url, &script);
+    assert!(full.contains("secret-body"), "{full}");
+}
