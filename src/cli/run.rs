@@ -19,7 +19,7 @@ use crate::output::summary::SummaryOptions;
 use crate::run::{Output, RunConfig, RunFailure, RunOutcome, RunStatus};
 
 /// The outputs `-o` accepts.
-pub const OUTPUT_TYPES: &[&str] = &[prometheus::OUTPUT_NAME];
+pub const OUTPUT_TYPES: &[&str] = &[prometheus::OUTPUT_NAME, crate::output::json::OUTPUT_NAME];
 
 /// Prints one error line in k6's terminal log format.
 pub fn error_line(msg: &str) {
@@ -150,7 +150,12 @@ pub fn build_outputs(
 ) -> Result<Vec<Box<dyn Output>>, String> {
     let mut outputs: Vec<Box<dyn Output>> = Vec::new();
     for spec in output_names(args, env) {
-        let name = spec.split_once('=').map_or(spec.as_str(), |(n, _)| n);
+        let (name, arg) = spec.split_once('=').unwrap_or((spec.as_str(), ""));
+        if name == crate::output::json::OUTPUT_NAME {
+            let path = if arg.is_empty() { "-" } else { arg };
+            outputs.push(Box::new(crate::output::json::JsonOutput::new(path)));
+            continue;
+        }
         if name != prometheus::OUTPUT_NAME {
             return Err(format!(
                 "invalid output type '{name}', available types are: {}",
@@ -395,10 +400,13 @@ mod tests {
         assert_eq!(outs.len(), 1);
         assert_eq!(outs[0].name(), "experimental-prometheus-rw");
         args.out = vec!["json=x.json".to_string()];
+        let outs = build_outputs(&args, &env).unwrap();
+        assert_eq!(outs[0].name(), "json");
+        args.out = vec!["csv=x.csv".to_string()];
         let err = build_outputs(&args, &env).err().unwrap();
         assert_eq!(
             err,
-            "invalid output type 'json', available types are: experimental-prometheus-rw"
+            "invalid output type 'csv', available types are: experimental-prometheus-rw, json"
         );
         args.out = vec!["experimental-prometheus-rw=ignored".to_string()];
         env.insert(

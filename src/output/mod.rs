@@ -2,6 +2,8 @@
 //!
 //! - [`summary`]: end-of-test text summary, `--summary-export` JSON, `handleSummary` data.
 //! - [`prometheus`]: Prometheus remote write during the test (`-o experimental-prometheus-rw`).
+//! - [`json`]: every sample as a JSON line, in k6's format (`-o json=FILE`).
 
+pub mod json;
 pub mod prometheus;
 pub mod summary;

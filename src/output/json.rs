@@ -1,0 +1,129 @@
+//! The `json` output (`-o json=FILE`), in k6's format: one JSON object per line, a `Metric` line
+//! the first time a metric appears, then a `Point` line per sample. Writing happens on a thread of
+//! its own, so neither the VUs nor the metrics task wait for the disk.
+
+use std::collections::HashSet;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+
+use crate::keptn::event::rfc3339_ms;
+use crate::metrics::{Registry, Sample, SampleBatch};
+use crate::run::Output;
+
+/// The output's name on the command line.
+pub const OUTPUT_NAME: &str = "json";
+
+enum Msg {
+    Samples(Arc<SampleBatch>),
+    Stop,
+}
+
+/// Writes every sample to a file (or stdout for `-`).
+pub struct JsonOutput {
+    path: PathBuf,
+    tx: Option<mpsc::Sender<Msg>>,
+    writer: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl JsonOutput {
+    /// An output writing to `path` (`-` for stdout).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        JsonOutput {
+            path: path.into(),
+            tx: None,
+            writer: None,
+        }
+    }
+}
+
+fn point(
+    registry: &Registry,
+    seen: &mut HashSet<u32>,
+    s: &Sample,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let Some(metric) = registry.get(s.metric) else {
+        return Ok(());
+    };
+    if seen.insert(s.metric.0) {
+        let line = json!({
+            "type": "Metric",
+            "data": {"name": metric.name, "type": metric.kind.as_str(), "contains": metric.contains.as_str(),
+                     "thresholds": [], "submetrics": Value::Null},
+            "metric": metric.name,
+        });
+        writeln!(out, "{line}")?;
+    }
+    let tags: serde_json::Map<String, Value> = s
+        .tags
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::from(v)))
+        .collect();
+    let line = json!({
+        "metric": metric.name,
+        "type": "Point",
+        "data": {"time": rfc3339_ms(s.time), "value": crate::output::summary::format::json_number(s.value), "tags": tags},
+    });
+    writeln!(out, "{line}")
+}
+
+impl Output for JsonOutput {
+    fn name(&self) -> &str {
+        OUTPUT_NAME
+    }
+
+    fn start(&mut self, registry: Arc<Registry>) {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let path = self.path.clone();
+        let writer = std::thread::Builder::new()
+            .name("output-json".into())
+            .spawn(move || -> std::io::Result<()> {
+                let sink: Box<dyn Write> = if path.as_os_str() == "-" {
+                    Box::new(std::io::stdout())
+                } else {
+                    Box::new(std::fs::File::create(&path)?)
+                };
+                let mut out = BufWriter::new(sink);
+                let mut seen = HashSet::new();
+                while let Ok(Msg::Samples(batch)) = rx.recv() {
+                    for s in batch.iter() {
+                        point(&registry, &mut seen, s, &mut out)?;
+                    }
+                }
+                out.flush()
+            });
+        match writer {
+            Ok(handle) => {
+                self.tx = Some(tx);
+                self.writer = Some(handle);
+            }
+            Err(e) => tracing::error!(error = %e, "cannot start the json output"),
+        }
+    }
+
+    fn add_samples(&mut self, samples: &Arc<SampleBatch>) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Msg::Samples(samples.clone()));
+        }
+    }
+
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        let JsonOutput { path, tx, writer } = *self;
+        Box::pin(async move {
+            if let Some(tx) = tx {
+                let _ = tx.send(Msg::Stop);
+            }
+            let Some(writer) = writer else { return };
+            let joined = tokio::task::spawn_blocking(move || writer.join()).await;
+            if let Ok(Ok(Err(e))) = joined {
+                tracing::error!(error = %e, path = %path.display(), "the json output could not write");
+            }
+        })
+    }
+}
