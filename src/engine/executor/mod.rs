@@ -183,6 +183,41 @@ pub(crate) fn spawn_near<T: Send + 'static>(
     }
 }
 
+/// The loop of the VU-looping executors (constant-vus, per-vu-iterations, shared-iterations):
+/// takes `vus` VUs and drives each from a task next to it that starts iterations while its
+/// `more()` (one per VU, from `more_for`) says so and the executor is not stopped; at `end`, runs
+/// [`finish_loops`] and returns the VUs to the pool.
+pub(crate) async fn run_vu_loops<R: Runner, F>(
+    ctx: &Arc<ExecCtx<R>>,
+    vus: u64,
+    index: Arc<SegmentedIndex>,
+    end: Instant,
+    mut more_for: impl FnMut() -> F,
+) where
+    F: FnMut() -> bool + Send + 'static,
+{
+    let soft = CancellationToken::new();
+    let hard = ctx.hard_stop();
+    let mut set = tokio::task::JoinSet::new();
+    for mut vu in ctx.pool.take(vus, &hard).await {
+        let (ctx, index, soft, hard) = (ctx.clone(), index.clone(), soft.clone(), hard.clone());
+        let mut more = more_for();
+        ctx.state.vu_activated(1);
+        let near = vu.runtime();
+        spawn_near(&mut set, near, async move {
+            while !soft.is_cancelled() && !hard.is_cancelled() && more() {
+                if let IterationOutcome::Aborted(_) = ctx.iteration(&mut vu, &index, &hard).await {
+                    break;
+                }
+            }
+            ctx.state.vu_deactivated(1);
+            vu
+        });
+    }
+    let vus = finish_loops(&mut set, end, &soft, &hard, ctx.graceful_stop()).await;
+    ctx.pool.put(vus);
+}
+
 pub(crate) async fn sleep_until(deadline: Instant, stop: &CancellationToken) -> bool {
     tokio::select! {
         biased;

@@ -6,13 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
-use super::{ExecCtx, finish_loops, spawn_near};
+use super::{ExecCtx, run_vu_loops};
+use crate::engine::Runner;
 use crate::engine::segment::SegmentedIndex;
-use crate::engine::{IterationOutcome, Runner, Vu};
 
 pub(super) async fn run<R: Runner>(
     ctx: &Arc<ExecCtx<R>>,
@@ -20,42 +18,24 @@ pub(super) async fn run<R: Runner>(
     iterations: u64,
     max_duration_ns: u64,
 ) {
-    let start = Instant::now();
+    let end = Instant::now() + Duration::from_nanos(max_duration_ns);
     let local_vus = ctx.tuple.scale(vus);
     let total = local_vus * iterations;
     ctx.progress.set_total_iterations(total);
     let index = Arc::new(SegmentedIndex::new(ctx.tuple.clone()));
     let started = Arc::new(AtomicU64::new(0));
-    let soft = CancellationToken::new();
-    let hard = ctx.hard_stop();
-    let mut set = JoinSet::new();
-    for mut vu in ctx.pool.take(local_vus, &hard).await {
-        let (ctx, index, started, soft, hard) = (
-            ctx.clone(),
-            index.clone(),
-            started.clone(),
-            soft.clone(),
-            hard.clone(),
-        );
-        ctx.state.vu_activated(1);
-        let near = vu.runtime();
-        spawn_near(&mut set, near, async move {
-            for _ in 0..iterations {
-                if soft.is_cancelled() || hard.is_cancelled() {
-                    break;
-                }
-                started.fetch_add(1, Ordering::Relaxed);
-                if let IterationOutcome::Aborted(_) = ctx.iteration(&mut vu, &index, &hard).await {
-                    break;
-                }
+    run_vu_loops(ctx, local_vus, index, end, || {
+        let (started, mut left) = (started.clone(), iterations);
+        move || {
+            if left == 0 {
+                return false;
             }
-            ctx.state.vu_deactivated(1);
-            vu
-        });
-    }
-    let end = start + Duration::from_nanos(max_duration_ns);
-    let vus = finish_loops(&mut set, end, &soft, &hard, ctx.graceful_stop()).await;
-    ctx.pool.put(vus);
+            left -= 1;
+            started.fetch_add(1, Ordering::Relaxed);
+            true
+        }
+    })
+    .await;
     if !ctx.abort.is_aborted() {
         ctx.dropped(total.saturating_sub(started.load(Ordering::Relaxed)));
     }

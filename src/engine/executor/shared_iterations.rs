@@ -7,13 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
-use super::{ExecCtx, finish_loops, spawn_near};
+use super::{ExecCtx, run_vu_loops};
+use crate::engine::Runner;
 use crate::engine::segment::SegmentedIndex;
-use crate::engine::{IterationOutcome, Runner, Vu};
 
 pub(super) async fn run<R: Runner>(
     ctx: &Arc<ExecCtx<R>>,
@@ -21,7 +19,7 @@ pub(super) async fn run<R: Runner>(
     iterations: u64,
     max_duration_ns: u64,
 ) {
-    let start = Instant::now();
+    let end = Instant::now() + Duration::from_nanos(max_duration_ns);
     let local_vus = ctx.tuple.scale(vus);
     let Some(iter_tuple) = ctx.tuple.resegment(vus) else {
         return; // no work on this instance
@@ -30,35 +28,11 @@ pub(super) async fn run<R: Runner>(
     ctx.progress.set_total_iterations(total);
     let index = Arc::new(SegmentedIndex::new(iter_tuple));
     let taken = Arc::new(AtomicU64::new(0));
-    let soft = CancellationToken::new();
-    let hard = ctx.hard_stop();
-    let mut set = JoinSet::new();
-    for mut vu in ctx.pool.take(local_vus, &hard).await {
-        let (ctx, index, taken, soft, hard) = (
-            ctx.clone(),
-            index.clone(),
-            taken.clone(),
-            soft.clone(),
-            hard.clone(),
-        );
-        ctx.state.vu_activated(1);
-        let near = vu.runtime();
-        spawn_near(&mut set, near, async move {
-            while !soft.is_cancelled() && !hard.is_cancelled() {
-                if taken.fetch_add(1, Ordering::Relaxed) >= total {
-                    break;
-                }
-                if let IterationOutcome::Aborted(_) = ctx.iteration(&mut vu, &index, &hard).await {
-                    break;
-                }
-            }
-            ctx.state.vu_deactivated(1);
-            vu
-        });
-    }
-    let end = start + Duration::from_nanos(max_duration_ns);
-    let vus = finish_loops(&mut set, end, &soft, &hard, ctx.graceful_stop()).await;
-    ctx.pool.put(vus);
+    run_vu_loops(ctx, local_vus, index, end, || {
+        let taken = taken.clone();
+        move || taken.fetch_add(1, Ordering::Relaxed) < total
+    })
+    .await;
     // `taken` overshoots by one per VU that found the pool empty.
     let started = taken.load(Ordering::Relaxed).min(total);
     if !ctx.abort.is_aborted() {
