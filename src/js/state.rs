@@ -225,7 +225,10 @@ impl VuState {
     /// Resets the group to `base` (the root, or `::setup`/`::teardown`).
     pub fn reset_group(&self, base: &str) {
         self.group_stack.borrow_mut().clear();
-        *self.group.borrow_mut() = base.to_string();
-        self.invalidate_tags();
+        // Every iteration starts here: keep the cached tags when the group does not change.
+        if *self.group.borrow() != base {
+            *self.group.borrow_mut() = base.to_string();
+            self.invalidate_tags();
+        }
     }
 }
