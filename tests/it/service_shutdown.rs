@@ -2,12 +2,10 @@
 //! go on for the grace period, aborts them, and still sends every `.finished` (the running test's
 //! and a queued one's) before it exits 0.
 
-mod support;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 struct Guard(Child);
 

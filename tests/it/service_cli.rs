@@ -1,12 +1,10 @@
 //! The service's command-line faces: `loadgate demo` runs the whole loop in one process (no NATS,
 //! no Prometheus) and `loadgate event send FILE --nats URL` fires an event and prints the answers.
 
-mod support;
-
 use std::process::Command;
 
 use loadgate::service::ServiceConfig;
-use support::*;
+use crate::support::*;
 
 #[test]
 fn demo_runs_the_loop_and_prints_the_finished_event() {

@@ -1,13 +1,11 @@
 //! `loadgate serve` over HTTP: structured and binary CloudEvents, answers POSTed to a loopback
 //! distributor, every errored path, bad input, duplicates, /v1/tests, health and /metrics.
 
-mod support;
-
 use std::time::Duration;
 
 use loadgate::keptn::resource::Secret;
 use serde_json::{Value, json};
-use support::*;
+use crate::support::*;
 
 async fn post(addr: std::net::SocketAddr, body: String, ct: &str) -> (u16, String) {
     let r = reqwest::Client::new()

@@ -2,14 +2,12 @@
 //! attribute checked, two replicas in one queue group run an event once, a duplicate delivery,
 //! custom task types, and a NATS restart mid-test after which the `.finished` still arrives.
 
-mod support;
-
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use loadgate::service::ServiceConfig;
 use serde_json::Value;
-use support::*;
+use crate::support::*;
 
 /// Subscribes to started and finished and forwards them to a channel.
 async fn answers(
