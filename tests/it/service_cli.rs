@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-use loadgate::service::ServiceConfig;
 use crate::support::*;
+use loadgate::service::ServiceConfig;
 
 #[test]
 fn demo_runs_the_loop_and_prints_the_finished_event() {

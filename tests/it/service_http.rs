@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use crate::support::*;
 use loadgate::keptn::resource::Secret;
 use serde_json::{Value, json};
-use crate::support::*;
 
 async fn post(addr: std::net::SocketAddr, body: String, ct: &str) -> (u16, String) {
     let r = reqwest::Client::new()

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
+use crate::support::*;
 use futures_util::StreamExt;
 use loadgate::service::ServiceConfig;
 use serde_json::Value;
-use crate::support::*;
 
 /// Subscribes to started and finished and forwards them to a channel.
 async fn answers(
