@@ -96,7 +96,7 @@ pub fn install<'js>(
 }
 
 /// `__k6.utf8(bytes)`: an ArrayBuffer or string as text.
-pub fn install_utf8<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+fn install_utf8<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
     native.set(
         "utf8",
         Function::new(ctx.clone(), |v: Value<'js>| -> String {
@@ -313,8 +313,23 @@ fn encode_body<'js>(ctx: &Ctx<'js>, request: &mut Request, b: &Value<'js>) -> rq
                     data: bytes_of(&data).unwrap_or_default().into(),
                 });
             }
+            None if v.is_array() => {
+                // k6 sends one `key=value` pair per element: `{topping: ['a', 'b']}` is
+                // `topping=a&topping=b` (its examples/html_form_post.js).
+                if let Some(items) = v.as_array() {
+                    for item in items.iter::<Value>() {
+                        fields.push((k.clone(), form_value(&item?)));
+                    }
+                }
+                parts.push(MultipartPart {
+                    name: k,
+                    filename: None,
+                    content_type: None,
+                    data: Vec::new().into(),
+                });
+            }
             None => {
-                let value = tag_value(&v);
+                let value = form_value(&v);
                 fields.push((k.clone(), value.clone()));
                 parts.push(MultipartPart {
                     name: k,
@@ -344,6 +359,15 @@ fn encode_body<'js>(ctx: &Ctx<'js>, request: &mut Request, b: &Value<'js>) -> rq
         }
     }
     Ok(())
+}
+
+/// A form field's value as k6 encodes it: nested objects and arrays (which k6 cannot encode) and
+/// null become an empty value, everything else its string form.
+fn form_value(v: &Value<'_>) -> String {
+    if v.is_object() && !v.is_function() {
+        return String::new();
+    }
+    tag_value(v)
 }
 
 fn run<'js>(
