@@ -2,8 +2,10 @@
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use md4::Md4;
 use md5::Md5;
 use rand::RngCore;
+use ripemd::Ripemd160;
 use rquickjs::{Ctx, Function, Object, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512, Sha512_224, Sha512_256};
@@ -12,6 +14,7 @@ use crate::js::convert::{array_buffer, bytes_of, throw};
 
 fn digest(algo: &str, data: &[u8]) -> Option<Vec<u8>> {
     Some(match algo {
+        "md4" => Md4::digest(data).to_vec(),
         "md5" => Md5::digest(data).to_vec(),
         "sha1" => Sha1::digest(data).to_vec(),
         "sha256" => Sha256::digest(data).to_vec(),
@@ -19,6 +22,7 @@ fn digest(algo: &str, data: &[u8]) -> Option<Vec<u8>> {
         "sha512" => Sha512::digest(data).to_vec(),
         "sha512_224" => Sha512_224::digest(data).to_vec(),
         "sha512_256" => Sha512_256::digest(data).to_vec(),
+        "ripemd160" => Ripemd160::digest(data).to_vec(),
         _ => return None,
     })
 }
@@ -32,6 +36,7 @@ fn mac(algo: &str, key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
         }};
     }
     Some(match algo {
+        "md4" => run!(Md4),
         "md5" => run!(Md5),
         "sha1" => run!(Sha1),
         "sha256" => run!(Sha256),
@@ -39,6 +44,7 @@ fn mac(algo: &str, key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
         "sha512" => run!(Sha512),
         "sha512_224" => run!(Sha512_224),
         "sha512_256" => run!(Sha512_256),
+        "ripemd160" => run!(Ripemd160),
         _ => return None,
     })
 }
@@ -50,6 +56,19 @@ pub fn hex(bytes: &[u8]) -> String {
         s.push_str(&format!("{b:02x}"));
     }
     s
+}
+
+/// The bytes of a hash input: a string (UTF-8), an ArrayBuffer or Uint8Array (its raw bytes), or
+/// an array of those (the `update()` calls of `createHash`/`createHMAC`, concatenated).
+fn input_bytes(value: &Value<'_>) -> Option<Vec<u8>> {
+    let Some(parts) = value.as_array() else {
+        return bytes_of(value);
+    };
+    let mut out = Vec::new();
+    for part in parts.iter::<Value>() {
+        out.extend(bytes_of(&part.ok()?)?);
+    }
+    Some(out)
 }
 
 fn encode<'js>(ctx: &Ctx<'js>, bytes: &[u8], enc: &str) -> rquickjs::Result<Value<'js>> {
@@ -71,7 +90,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()
         Function::new(
             ctx.clone(),
             |ctx: Ctx<'js>, algo: String, input: Value<'js>, enc: String| {
-                let data = bytes_of(&input)
+                let data = input_bytes(&input)
                     .ok_or_else(|| throw(&ctx, "hash input must be a string or an ArrayBuffer"))?;
                 let out = digest(&algo, &data)
                     .ok_or_else(|| throw(&ctx, &format!("unsupported hash algorithm `{algo}`")))?;
@@ -86,7 +105,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()
             |ctx: Ctx<'js>, algo: String, secret: Value<'js>, input: Value<'js>, enc: String| {
                 let key = bytes_of(&secret)
                     .ok_or_else(|| throw(&ctx, "hmac secret must be a string or an ArrayBuffer"))?;
-                let data = bytes_of(&input)
+                let data = input_bytes(&input)
                     .ok_or_else(|| throw(&ctx, "hmac data must be a string or an ArrayBuffer"))?;
                 let out = mac(&algo, &key, &data)
                     .ok_or_else(|| throw(&ctx, &format!("unsupported hmac algorithm `{algo}`")))?;
@@ -138,6 +157,19 @@ mod tests {
             )
             .unwrap()),
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
+        // k6 v1.1 gives these for "hello" (golang.org/x/crypto md4 and ripemd160).
+        assert_eq!(
+            hex(&digest("md4", b"hello").unwrap()),
+            "866437cb7a794bce2b727acc0362ee27"
+        );
+        assert_eq!(
+            hex(&digest("ripemd160", b"hello").unwrap()),
+            "108f07b8382412612c048d07d13f814118445acd"
+        );
+        assert_eq!(
+            hex(&mac("ripemd160", b"k", b"hello").unwrap()),
+            "dee050825fae5df17d769f2eb7e3cab64decbb74"
         );
         assert!(digest("nope", b"").is_none());
     }

@@ -97,14 +97,7 @@ pub fn install_module<'js>(
         "k6/execution" => execution::install(ctx, &native, state),
         "k6/data" => data::install(ctx, &native, state),
         "k6/encoding" => encoding::install(ctx, &native),
-        "k6/crypto" => {
-            crypto::install(ctx, &native)?;
-            // createHash().update() on binary input needs `utf8`, which k6/http also provides.
-            if !native.contains_key("utf8")? {
-                http::install_utf8(ctx, &native)?;
-            }
-            Ok(())
-        }
+        "k6/crypto" => crypto::install(ctx, &native),
         _ => Ok(()),
     }
 }

@@ -13,11 +13,16 @@ export function hexEncode(data) {
   return n.hexEncode(data);
 }
 
+// update() keeps each input as given (strings and raw bytes); the native hash concatenates their
+// bytes, so binary input is hashed byte for byte, as k6 does.
 class Hasher {
   constructor(algo, secret) { this.algo = algo; this.secret = secret; this.parts = []; }
-  update(data) { this.parts.push(typeof data === 'string' ? data : n.utf8(data)); return this; }
+  update(data) {
+    this.parts.push(ArrayBuffer.isView(data) || data instanceof ArrayBuffer ? data.slice(0) : data);
+    return this;
+  }
   digest(enc) {
-    const data = this.parts.join('');
+    const data = this.parts;
     const e = enc === undefined ? 'binary' : String(enc);
     return this.secret === undefined ? n.hash(this.algo, data, e) : n.hmac(this.algo, this.secret, data, e);
   }
