@@ -9,7 +9,8 @@ pub fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
     Exception::throw_message(ctx, message)
 }
 
-/// The bytes of a string, ArrayBuffer or Uint8Array; `None` for other values.
+/// The bytes of a string, ArrayBuffer or Uint8Array (the view's own range); `None` for other
+/// values.
 pub fn bytes_of(value: &Value<'_>) -> Option<Vec<u8>> {
     if let Some(s) = value.as_string() {
         return s.to_string().ok().map(String::into_bytes);
@@ -20,9 +21,9 @@ pub fn bytes_of(value: &Value<'_>) -> Option<Vec<u8>> {
         return unsafe { ab.as_bytes() }.map(<[u8]>::to_vec);
     }
     if let Ok(ta) = TypedArray::<u8>::from_object(obj.clone()) {
-        let ab = ta.arraybuffer().ok()?;
+        // Only the view's bytes (`new Uint8Array(buf, 1, 2)` is two bytes), as k6 takes them.
         // SAFETY: as above.
-        return unsafe { ab.as_bytes() }.map(<[u8]>::to_vec);
+        return unsafe { ta.as_bytes() }.map(<[u8]>::to_vec);
     }
     None
 }
