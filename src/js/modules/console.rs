@@ -21,6 +21,10 @@ fn render<'js>(ctx: &Ctx<'js>, args: &[Value<'js>]) -> String {
                 Ok(Some(s)) => parts.push(s.to_string().unwrap_or_default()),
                 _ => parts.push(tag_value(a)),
             }
+        } else if a.is_null() {
+            parts.push("null".to_string());
+        } else if a.is_undefined() {
+            parts.push("undefined".to_string());
         } else {
             parts.push(tag_value(a));
         }
@@ -57,4 +61,26 @@ pub fn install<'js>(
     }
     ctx.globals().set("console", console)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// k6 prints `console.log(null, undefined)` as `null undefined` (not two empty strings).
+    #[test]
+    fn renders_null_and_undefined_as_k6() {
+        let rt = rquickjs::Runtime::new().unwrap();
+        let ctx = rquickjs::Context::full(&rt).unwrap();
+        ctx.with(|ctx| {
+            let args: Vec<Value> = ctx
+                .eval("['x', null, undefined, 1, true, [1, null], {a: undefined, b: 'c'}]")
+                .map(|a: rquickjs::Array| a.iter().map(Result::unwrap).collect())
+                .unwrap();
+            assert_eq!(
+                render(&ctx, &args),
+                r#"x null undefined 1 true [1,null] {"b":"c"}"#
+            );
+        });
+    }
 }

@@ -19,24 +19,31 @@ export class SharedArray {
       return arr.map((x) => JSON.stringify(x));
     });
     const get = (i) => deepFreeze(JSON.parse(n.sharedGet(id, i)));
-    const target = [];
-    return new Proxy(target, {
-      get(t, k) {
+    const index = (k) => (typeof k === 'string' && /^(0|[1-9][0-9]*)$/.test(k) && Number(k) < length ? Number(k) : -1);
+    const immutable = () => { throw new TypeError('SharedArray is immutable'); };
+    // Like k6's dynamic array: a real array to Array.isArray, Object.keys and for-in (its indexes),
+    // Array.prototype methods read through it, and every write throws k6's TypeError.
+    return new Proxy([], {
+      get(t, k, receiver) {
         if (k === 'length') return length;
-        if (typeof k === 'string' && /^[0-9]+$/.test(k)) {
-          const i = Number(k);
-          return i < length ? get(i) : undefined;
-        }
+        const i = index(k);
+        if (i >= 0) return get(i);
+        if (typeof k === 'string' && /^[0-9]+$/.test(k)) return undefined;
         if (k === Symbol.iterator) {
-          return function* () { for (let i = 0; i < length; i++) yield get(i); };
+          return function* () { for (let j = 0; j < length; j++) yield get(j); };
         }
-        if (typeof Array.prototype[k] === 'function') {
-          return (...args) => Array.from({ length }, (_, i) => get(i))[k](...args);
-        }
-        return undefined;
+        return Reflect.get(t, k, receiver);
       },
-      set() { throw new TypeError('SharedArray is read-only'); },
-      has(t, k) { return k === 'length' || (typeof k === 'string' && /^[0-9]+$/.test(k) && Number(k) < length); },
+      set: immutable,
+      defineProperty: immutable,
+      deleteProperty: immutable,
+      has(t, k) { return k === 'length' || index(k) >= 0 || k in t; },
+      ownKeys() { return [...Array.from({ length }, (_, i) => String(i)), 'length']; },
+      getOwnPropertyDescriptor(t, k) {
+        if (k === 'length') return { value: length, writable: true, enumerable: false, configurable: false };
+        const i = index(k);
+        return i >= 0 ? { value: get(i), writable: false, enumerable: true, configurable: true } : undefined;
+      },
     });
   }
 }
