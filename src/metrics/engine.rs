@@ -238,17 +238,24 @@ impl MetricsEngine {
         };
         m.sink.add(s.value);
         m.observed = true;
+        if let Sink::Gauge(g) = &mut m.sink {
+            g.last_at = Some(s.time);
+        }
         for &si in &m.subs {
             let sub = &mut self.subs[si];
             if s.tags.contains_all(&sub.filter) {
                 sub.sink.add(s.value);
                 sub.observed = true;
+                if let Sink::Gauge(g) = &mut sub.sink {
+                    g.last_at = Some(s.time);
+                }
             }
         }
         if s.metric == builtin::CHECKS {
             if let Some(name) = s.tags.get("check") {
                 let group = s.tags.get("group").unwrap_or("");
-                self.record_check(group, name, s.value != 0.0);
+                let passed = u64::from(s.value != 0.0);
+                self.record_check(group, name, passed, 1 - passed);
             }
         } else if s.metric == builtin::GROUP_DURATION
             && let Some(group) = s.tags.get("group")
@@ -279,7 +286,8 @@ impl MetricsEngine {
         i
     }
 
-    fn record_check(&mut self, group: &str, name: &str, passed: bool) {
+    /// Adds `passes` and `fails` to one check (one sample adds 1 to either).
+    fn record_check(&mut self, group: &str, name: &str, passes: u64, fails: u64) {
         let g = self.group_index(group);
         // Fast path: look the check up by group index + name without building the path.
         let ci = self.groups[g]
@@ -317,11 +325,8 @@ impl MetricsEngine {
             }
         };
         for node in [&mut self.checks[ci], &mut self.flat_checks[fi]] {
-            if passed {
-                node.passes += 1;
-            } else {
-                node.fails += 1;
-            }
+            node.passes += passes;
+            node.fails += fails;
         }
     }
 
@@ -415,6 +420,8 @@ impl MetricsEngine {
         &self.flat_checks
     }
 }
+
+mod delta;
 
 #[cfg(test)]
 mod tests;

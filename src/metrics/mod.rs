@@ -7,7 +7,9 @@
 //! - [`thresholds`]: threshold grammar, validation and evaluation.
 //! - [`sample`]: the sample type and the channel it travels on.
 //! - [`sink`]: per-metric aggregates (Counter, Gauge, Rate, Trend) and their merge.
+//! - [`delta`]: what one instance of a distributed test aggregated, as it crosses the wire.
 
+pub mod delta;
 pub mod engine;
 pub mod registry;
 pub mod sample;

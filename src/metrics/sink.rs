@@ -45,6 +45,9 @@ pub struct GaugeSink {
     pub min: f64,
     pub max: f64,
     pub samples: u64,
+    /// When the last value was taken, if known (merging sinks of several instances keeps the
+    /// value with the latest time).
+    pub last_at: Option<std::time::SystemTime>,
 }
 
 impl Default for GaugeSink {
@@ -54,6 +57,7 @@ impl Default for GaugeSink {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             samples: 0,
+            last_at: None,
         }
     }
 }
@@ -244,6 +248,68 @@ impl TrendSink {
         }
     }
 
+    /// The exact values, while the sink has not switched to the histogram.
+    pub fn exact_values(&self) -> Option<&[f64]> {
+        self.hist.is_none().then_some(self.values.as_slice())
+    }
+
+    /// The histogram's recorded buckets as `(highest equivalent scaled value, count)`, plus any
+    /// exact values folded in; empty while the sink is exact. Recording these into a histogram
+    /// of the same configuration reproduces it bucket for bucket.
+    pub fn hist_buckets(&self) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        if let Some(h) = &self.hist {
+            for v in h.iter_recorded() {
+                out.push((v.value_iterated_to(), v.count_at_value()));
+            }
+        }
+        out
+    }
+
+    /// The same sink as a histogram: exact values are folded into the buckets (what a sink
+    /// beyond the exact cap holds).
+    pub fn to_approximate(&self) -> TrendSink {
+        let mut t = self.clone();
+        if t.hist.is_none() {
+            t.spill();
+        }
+        t
+    }
+
+    /// Rebuilds a sink from its parts (see [`TrendSink::exact_values`] and
+    /// [`TrendSink::hist_buckets`]): `buckets` empty means an exact sink holding `values`.
+    pub fn from_parts(
+        count: u64,
+        sum: f64,
+        min: f64,
+        max: f64,
+        values: Vec<f64>,
+        buckets: &[(u64, u64)],
+    ) -> TrendSink {
+        let (hist, values) = if buckets.is_empty() && values.len() <= TREND_EXACT_CAP {
+            (None, values)
+        } else {
+            let mut h = new_hist();
+            for &(v, n) in buckets {
+                record(&mut h, v, n);
+            }
+            for &v in &values {
+                record(&mut h, scaled(v), 1);
+            }
+            (Some(h), Vec::new())
+        };
+        let sorted = values.windows(2).all(|w| w[0] <= w[1]);
+        TrendSink {
+            count,
+            sum,
+            min,
+            max,
+            values,
+            sorted,
+            hist,
+        }
+    }
+
     fn record_exact_into_hist(&mut self, values: &[f64]) {
         if let Some(h) = &mut self.hist {
             for &v in values {
@@ -338,8 +404,8 @@ impl Sink {
         }
     }
 
-    /// Merges `other` (same kind) into this sink. Gauges keep `other`'s last value when it has
-    /// samples (the caller merges in time order).
+    /// Merges `other` (same kind) into this sink. Gauges keep the last value with the latest
+    /// `last_at`; without times, `other`'s (the caller merges in time order).
     pub fn merge(&mut self, other: &Sink) -> Result<(), SinkError> {
         match (self, other) {
             (Sink::Counter(a), Sink::Counter(b)) => {
@@ -347,8 +413,15 @@ impl Sink {
                 a.samples += b.samples;
             }
             (Sink::Gauge(a), Sink::Gauge(b)) => {
+                let later = match (a.last_at, b.last_at) {
+                    (Some(x), Some(y)) => y >= x,
+                    _ => true,
+                };
                 if b.samples > 0 {
-                    a.last = b.last;
+                    if a.samples == 0 || later {
+                        a.last = b.last;
+                        a.last_at = b.last_at.or(a.last_at);
+                    }
                     a.min = a.min.min(b.min);
                     a.max = a.max.max(b.max);
                     a.samples += b.samples;
