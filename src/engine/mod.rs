@@ -5,6 +5,7 @@
 //! Data flow: `options` (script < env < CLI) -> scenarios -> execution plan for this instance's
 //! segment -> executors start/stop VUs and iterations on time -> VUs emit samples.
 
+pub mod controller;
 pub mod duration;
 pub mod executor;
 pub mod options;

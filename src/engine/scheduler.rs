@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::controller::{Barrier, Once, SharedController};
 use super::executor::{self, ExecCtx};
 use super::options::plan::TestPlan;
 use super::state::{AbortReason, ExecutionState, ScenarioProgress, TestAbort};
@@ -47,12 +48,14 @@ pub struct RunReport {
 }
 
 /// Tuning of [`run_test`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct SchedulerConfig {
     /// VUs initialised at the same time (default: the number of CPUs).
     pub init_parallelism: usize,
     /// Period of the `vus`/`vus_max` samples (k6: 1 s).
     pub gauge_period: Duration,
+    /// Where the instances of a distributed test meet (local: nobody to wait for).
+    pub controller: SharedController,
 }
 
 impl Default for SchedulerConfig {
@@ -60,11 +63,15 @@ impl Default for SchedulerConfig {
         SchedulerConfig {
             init_parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
             gauge_period: Duration::from_secs(1),
+            controller: super::controller::local(),
         }
     }
 }
 
+/// `vus`/`vus_max` as the whole test has them: this instance's plus those the other instances
+/// reported (scale-out coordinator; zero elsewhere).
 fn emit_gauges(samples: &SampleSender, tags: &Arc<TagSet>, state: &ExecutionState) {
+    let (remote_vus, remote_vus_max) = state.remote_vus();
     let now = SystemTime::now();
     let s = |metric, value: u64| Sample {
         metric,
@@ -73,8 +80,8 @@ fn emit_gauges(samples: &SampleSender, tags: &Arc<TagSet>, state: &ExecutionStat
         time: now,
     };
     let _ = samples.send(vec![
-        s(builtin::VUS, state.vus_active()),
-        s(builtin::VUS_MAX, state.vus_initialized()),
+        s(builtin::VUS, state.vus_active() + remote_vus),
+        s(builtin::VUS_MAX, state.vus_initialized() + remote_vus_max),
     ]);
 }
 
@@ -110,6 +117,22 @@ pub async fn run_test<R: Runner>(
         SchedulerConfig::default(),
     )
     .await
+}
+
+/// [`run_test_with`] with the default configuration and `controller`.
+pub async fn run_test_controlled<R: Runner>(
+    runner: Arc<R>,
+    plan: &TestPlan,
+    samples: SampleSender,
+    abort: TestAbort,
+    state: Arc<ExecutionState>,
+    controller: SharedController,
+) -> Result<RunReport, RunError> {
+    let config = SchedulerConfig {
+        controller,
+        ..SchedulerConfig::default()
+    };
+    run_test_with(runner, plan, samples, abort, state, config).await
 }
 
 /// Runs the whole test. `Err` when VU initialisation or setup fails (k6 exits 107/108/100 then,
@@ -168,13 +191,31 @@ async fn run_inner<R: Runner>(
 ) -> Result<RunReport, RunError> {
     let vus_max = plan.vus_max();
     tracing::debug!(vus_max, "initialising VUs");
+    let controller = config.controller.clone();
     pool.init(vus_max, config.init_parallelism, abort.token())
         .await?;
+    tokio::select! {
+        biased;
+        _ = abort.token().cancelled() => {}
+        r = controller.signal_and_wait(Barrier::VusInitialized) => r?,
+    }
     state.mark_started();
 
     let mut setup_data: SetupData = None;
-    if !abort.is_aborted() && plan.options.no_setup != Some(true) {
-        let setup = with_timeout("setup", plan.options.setup_timeout(), runner.setup());
+    if !abort.is_aborted() {
+        let run_setup = plan.options.no_setup != Some(true);
+        let limit = plan.options.setup_timeout();
+        let work = runner.setup();
+        let setup = controller.run_once(
+            Once::Setup,
+            Box::pin(async move {
+                if run_setup {
+                    with_timeout("setup", limit, work).await
+                } else {
+                    Ok(None)
+                }
+            }),
+        );
         tokio::select! {
             biased;
             _ = abort.token().cancelled() => {}
@@ -249,17 +290,23 @@ async fn run_inner<R: Runner>(
         Some(AbortReason::Signal) => RunEnd::Interrupted,
     };
 
+    // The other instances' last samples are in before teardown runs (k6 does the same).
+    if let Err(e) = controller.signal_and_wait(Barrier::TestDone).await {
+        tracing::error!("waiting for the other instances failed: {e}");
+    }
     // k6 runs teardown even after an abort (thresholds, test.abort(), first Ctrl+C).
     let teardown_error = if plan.options.no_teardown == Some(true) {
         None
     } else {
-        with_timeout(
-            "teardown",
-            plan.options.teardown_timeout(),
-            runner.teardown(setup_data.clone()),
-        )
-        .await
-        .err()
+        let limit = plan.options.teardown_timeout();
+        let work = runner.teardown(setup_data.clone());
+        controller
+            .run_once(
+                Once::Teardown,
+                Box::pin(async move { with_timeout("teardown", limit, work).await.map(|()| None) }),
+            )
+            .await
+            .err()
     };
     Ok(RunReport {
         end,

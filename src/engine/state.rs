@@ -143,6 +143,9 @@ pub struct ExecutionState {
     dropped_iterations: AtomicU64,
     vus_active: AtomicU64,
     vus_initialized: AtomicU64,
+    /// `vus`/`vus_max` of the other instances of a distributed test (coordinator only).
+    remote_vus: AtomicU64,
+    remote_vus_max: AtomicU64,
     started: OnceLock<(SystemTime, Instant)>,
     scenarios: Mutex<Vec<Arc<ScenarioProgress>>>,
 }
@@ -176,6 +179,21 @@ impl ExecutionState {
     /// VUs initialised so far — `exec.instance.vusInitialized`, the `vus_max` metric.
     pub fn vus_initialized(&self) -> u64 {
         self.vus_initialized.load(Ordering::Relaxed)
+    }
+
+    /// `vus` and `vus_max` summed over the other instances of a distributed test.
+    pub fn remote_vus(&self) -> (u64, u64) {
+        (
+            self.remote_vus.load(Ordering::Relaxed),
+            self.remote_vus_max.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Sets what [`ExecutionState::remote_vus`] returns (the scale-out coordinator, as runners
+    /// report).
+    pub fn set_remote_vus(&self, vus: u64, vus_max: u64) {
+        self.remote_vus.store(vus, Ordering::Relaxed);
+        self.remote_vus_max.store(vus_max, Ordering::Relaxed);
     }
 
     /// When the test started (wall clock), once it has.

@@ -423,5 +423,7 @@ impl MetricsEngine {
 
 mod delta;
 
+pub use delta::{MergeError, Shipped};
+
 #[cfg(test)]
 mod tests;

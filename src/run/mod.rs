@@ -11,16 +11,18 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::engine::RunError;
+use crate::engine::controller::SharedController;
 use crate::engine::options::Options;
 use crate::engine::options::plan::TestPlan;
-use crate::engine::scheduler::{RunEnd, RunReport, run_test};
+use crate::engine::scheduler::{RunEnd, RunReport, run_test_controlled};
 use crate::engine::state::{AbortReason, TestAbort};
 use crate::js::coroutine::SummaryOutput;
 use crate::js::loader::ScriptFiles;
 use crate::js::runner::JsRunner;
 use crate::js::shared::{TestShared, VuSettings};
 use crate::js::worker::Workers;
-use crate::metrics::engine::{EngineOptions, MetricsEngine};
+use crate::metrics::delta::MetricsDelta;
+use crate::metrics::engine::{EngineOptions, MetricsEngine, Shipped};
 use crate::metrics::thresholds::Evaluation;
 use crate::metrics::{Registry, SampleReceiver};
 use crate::output::summary::{SummaryOptions, build_data, build_export, text_summary};
@@ -31,6 +33,20 @@ pub use output::Output;
 
 /// A callback run once the plan is known: the shared state, `vus_max`, the planned duration.
 pub type OnStart = Box<dyn FnOnce(Arc<TestShared>, u64, Duration) + Send>;
+
+/// How this instance's metrics relate to other instances of a distributed test.
+#[derive(Default)]
+pub enum MetricsLink {
+    /// Alone: thresholds are judged here on this instance's samples.
+    #[default]
+    Local,
+    /// A scale-out runner: nothing is judged here; every 2 s (and once at the end) what was
+    /// aggregated is drained into a delta and sent here. The sender is dropped after the last.
+    Ship(tokio::sync::mpsc::UnboundedSender<MetricsDelta>),
+    /// A scale-out coordinator: the runners' deltas arriving here are merged into this
+    /// instance's engine, and thresholds are judged on the merged data.
+    Merge(tokio::sync::mpsc::UnboundedReceiver<MetricsDelta>),
+}
 
 /// Everything a test run needs.
 pub struct RunConfig {
@@ -59,6 +75,10 @@ pub struct RunConfig {
     /// Called once the plan is known (for a progress display): the shared state, `vus_max` and the
     /// planned duration.
     pub on_start: Option<OnStart>,
+    /// Where this instance meets the others of a distributed test (`None`: alone).
+    pub controller: Option<SharedController>,
+    /// How metrics travel between instances of a distributed test.
+    pub metrics_link: MetricsLink,
 }
 
 impl RunConfig {
@@ -77,6 +97,8 @@ impl RunConfig {
             outputs: Vec::new(),
             abort: TestAbort::new(),
             on_start: None,
+            controller: None,
+            metrics_link: MetricsLink::Local,
         }
     }
 }
@@ -243,6 +265,14 @@ async fn run_with(
     if let Ok(mut o) = shared.options_json.write() {
         *o = Some(plan.options_json().to_string());
     }
+    let controller = config
+        .controller
+        .take()
+        .unwrap_or_else(crate::engine::controller::local);
+    if let Err(e) = controller.prepare(&plan, shared.execution.clone(), config.abort.clone()) {
+        runner.shutdown_vus();
+        return Err(RunFailure::Config(e));
+    }
     if let Some(on_start) = config.on_start.take() {
         on_start(shared.clone(), plan.vus_max(), plan.total_duration());
     }
@@ -260,12 +290,21 @@ async fn run_with(
         engine,
         outputs,
         samples_rx,
+        std::mem::take(&mut config.metrics_link),
         abort.clone(),
         started,
         done_rx,
     ));
     let state = shared.execution.clone();
-    let result = run_test(runner.clone(), &plan, shared.samples.clone(), abort, state).await;
+    let result = run_test_controlled(
+        runner.clone(),
+        &plan,
+        shared.samples.clone(),
+        abort,
+        state,
+        controller,
+    )
+    .await;
     let duration = started.elapsed();
     workers.flush().await;
     let _ = done_tx.send(());
@@ -371,11 +410,12 @@ fn finish_runner(runner: Arc<JsRunner>) {
 
 /// Ingests samples into the engine and every output, judges thresholds every 2 s (aborting on
 /// `abortOnFail`), and returns the engine and the outputs once `done` fires and the channel is
-/// drained.
+/// drained. A runner ships deltas instead of judging; a coordinator merges them in.
 async fn metrics_loop(
     mut engine: MetricsEngine,
     mut outputs: Vec<Box<dyn Output>>,
     mut rx: SampleReceiver,
+    link: MetricsLink,
     abort: TestAbort,
     started: Instant,
     mut done: oneshot::Receiver<()>,
@@ -391,6 +431,17 @@ async fn metrics_loop(
             }
         }
     };
+    let (ship, mut merge) = match link {
+        MetricsLink::Local => (None, None),
+        MetricsLink::Ship(tx) => (Some(tx), None),
+        MetricsLink::Merge(rx) => (None, Some(rx)),
+    };
+    let mut shipped = Shipped::default();
+    let merge_one = |engine: &mut MetricsEngine, d: MetricsDelta| {
+        if let Err(e) = engine.merge_delta(&d) {
+            tracing::error!("a runner's metrics could not be merged completely: {e}");
+        }
+    };
     loop {
         tokio::select! {
             biased;
@@ -398,8 +449,13 @@ async fn metrics_loop(
                 Some(b) => ingest(&mut engine, b),
                 None => break,
             },
+            Some(d) = async { match merge.as_mut() { Some(m) => m.recv().await, None => None } } => {
+                merge_one(&mut engine, d);
+            }
             _ = tick.tick() => {
-                if engine.has_thresholds() {
+                if let Some(tx) = &ship {
+                    let _ = tx.send(engine.drain_delta(&mut shipped));
+                } else if engine.has_thresholds() {
                     let ev = engine.evaluate(started.elapsed(), false);
                     if ev.should_abort && !abort.is_aborted() {
                         if let Some(msg) = ev.abort_message() {
@@ -413,9 +469,17 @@ async fn metrics_loop(
                 while let Ok(b) = rx.try_recv() {
                     ingest(&mut engine, b);
                 }
+                if let Some(m) = merge.as_mut() {
+                    while let Ok(d) = m.try_recv() {
+                        merge_one(&mut engine, d);
+                    }
+                }
                 break;
             }
         }
+    }
+    if let Some(tx) = ship {
+        let _ = tx.send(engine.drain_delta(&mut shipped));
     }
     (engine, outputs)
 }
