@@ -14,9 +14,10 @@ use crate::engine::duration::GoDuration;
 use crate::engine::options::Options;
 use crate::engine::state::{AbortReason, TestAbort};
 use crate::js::coroutine::SummaryOutput;
+use crate::output::Output;
 use crate::output::prometheus::{self, ExtraLabels, PrometheusRw, RwConfig};
 use crate::output::summary::SummaryOptions;
-use crate::run::{Output, RunConfig, RunFailure, RunOutcome, RunStatus};
+use crate::run::{RunConfig, RunFailure, RunOutcome, RunStatus};
 
 /// The outputs `-o` accepts.
 pub const OUTPUT_TYPES: &[&str] = &[prometheus::OUTPUT_NAME, crate::output::json::OUTPUT_NAME];

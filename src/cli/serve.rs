@@ -13,8 +13,8 @@ use tokio::net::TcpListener;
 use super::{DemoArgs, ServeArgs};
 use crate::engine::duration::GoDuration;
 use crate::keptn::resource::{ResourceClient, Secret};
+use crate::output::Output;
 use crate::output::prometheus::{ExtraLabels, PrometheusRw, RwConfig, RwStats};
-use crate::run::Output;
 use crate::service::{self, JobLabels, ServiceConfig};
 use crate::workload::WorkloadSource;
 

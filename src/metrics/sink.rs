@@ -266,6 +266,19 @@ impl TrendSink {
         out
     }
 
+    /// Every value with its count: the exact values, or the histogram's buckets (each at its
+    /// highest equivalent value) once beyond the cap.
+    pub fn for_each_value(&self, mut f: impl FnMut(f64, u64)) {
+        if let Some(h) = &self.hist {
+            for v in h.iter_recorded() {
+                f(v.value_iterated_to() as f64 / HDR_SCALE, v.count_at_value());
+            }
+        }
+        for &v in &self.values {
+            f(v, 1);
+        }
+    }
+
     /// The same sink as a histogram: exact values are folded into the buckets (what a sink
     /// beyond the exact cap holds).
     pub fn to_approximate(&self) -> TrendSink {

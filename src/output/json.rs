@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::keptn::event::rfc3339_ms;
 use crate::metrics::{Registry, Sample, SampleBatch};
-use crate::run::Output;
+use crate::output::Output;
 
 /// The output's name on the command line.
 pub const OUTPUT_NAME: &str = "json";

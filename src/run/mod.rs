@@ -15,38 +15,24 @@ use crate::engine::controller::SharedController;
 use crate::engine::options::Options;
 use crate::engine::options::plan::TestPlan;
 use crate::engine::scheduler::{RunEnd, RunReport, run_test_controlled};
-use crate::engine::state::{AbortReason, TestAbort};
+use crate::engine::state::TestAbort;
 use crate::js::coroutine::SummaryOutput;
 use crate::js::loader::ScriptFiles;
 use crate::js::runner::JsRunner;
 use crate::js::shared::{TestShared, VuSettings};
 use crate::js::worker::Workers;
-use crate::metrics::delta::MetricsDelta;
-use crate::metrics::engine::{EngineOptions, MetricsEngine, Shipped};
+use crate::metrics::engine::{EngineOptions, MetricsEngine};
 use crate::metrics::thresholds::Evaluation;
 use crate::metrics::{Registry, SampleReceiver};
+use crate::output::Output;
 use crate::output::summary::{SummaryOptions, build_data, build_export, text_summary};
 
-pub mod output;
+pub mod metrics;
 
-pub use output::Output;
+pub use metrics::{MetricsLink, MetricsStream};
 
 /// A callback run once the plan is known: the shared state, `vus_max`, the planned duration.
 pub type OnStart = Box<dyn FnOnce(Arc<TestShared>, u64, Duration) + Send>;
-
-/// How this instance's metrics relate to other instances of a distributed test.
-#[derive(Default)]
-pub enum MetricsLink {
-    /// Alone: thresholds are judged here on this instance's samples.
-    #[default]
-    Local,
-    /// A scale-out runner: nothing is judged here; every 2 s (and once at the end) what was
-    /// aggregated is drained into a delta and sent here. The sender is dropped after the last.
-    Ship(tokio::sync::mpsc::UnboundedSender<MetricsDelta>),
-    /// A scale-out coordinator: the runners' deltas arriving here are merged into this
-    /// instance's engine, and thresholds are judged on the merged data.
-    Merge(tokio::sync::mpsc::UnboundedReceiver<MetricsDelta>),
-}
 
 /// Everything a test run needs.
 pub struct RunConfig {
@@ -277,18 +263,13 @@ async fn run_with(
         on_start(shared.clone(), plan.vus_max(), plan.total_duration());
     }
 
-    let mut outputs = std::mem::take(&mut config.outputs);
-    for o in &mut outputs {
-        o.start(registry.clone());
-    }
+    let stream = MetricsStream::new(engine, std::mem::take(&mut config.outputs));
     let runner = Arc::new(runner);
     let abort = config.abort.clone();
     let started = Instant::now();
     let started_at = SystemTime::now();
     let (done_tx, done_rx) = oneshot::channel();
-    let metrics = tokio::spawn(metrics_loop(
-        engine,
-        outputs,
+    let metrics = tokio::spawn(stream.run(
         samples_rx,
         std::mem::take(&mut config.metrics_link),
         abort.clone(),
@@ -308,12 +289,10 @@ async fn run_with(
     let duration = started.elapsed();
     workers.flush().await;
     let _ = done_tx.send(());
-    let (mut engine, outputs) = metrics
+    let stream = metrics
         .await
         .map_err(|e| RunFailure::Usage(format!("internal error: the metrics task failed: {e}")))?;
-    for o in outputs {
-        o.stop().await;
-    }
+    let mut engine = stream.finish().await;
     let ended_at = SystemTime::now();
     let report = match result {
         Ok(r) => r,
@@ -406,80 +385,4 @@ fn finish_runner(runner: Arc<JsRunner>) {
     if let Ok(r) = Arc::try_unwrap(runner) {
         r.shutdown_vus();
     }
-}
-
-/// Ingests samples into the engine and every output, judges thresholds every 2 s (aborting on
-/// `abortOnFail`), and returns the engine and the outputs once `done` fires and the channel is
-/// drained. A runner ships deltas instead of judging; a coordinator merges them in.
-async fn metrics_loop(
-    mut engine: MetricsEngine,
-    mut outputs: Vec<Box<dyn Output>>,
-    mut rx: SampleReceiver,
-    link: MetricsLink,
-    abort: TestAbort,
-    started: Instant,
-    mut done: oneshot::Receiver<()>,
-) -> (MetricsEngine, Vec<Box<dyn Output>>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(2));
-    tick.tick().await;
-    let mut ingest = |engine: &mut MetricsEngine, batch: crate::metrics::SampleBatch| {
-        engine.ingest(&batch);
-        if !outputs.is_empty() {
-            let batch = Arc::new(batch);
-            for o in outputs.iter_mut() {
-                o.add_samples(&batch);
-            }
-        }
-    };
-    let (ship, mut merge) = match link {
-        MetricsLink::Local => (None, None),
-        MetricsLink::Ship(tx) => (Some(tx), None),
-        MetricsLink::Merge(rx) => (None, Some(rx)),
-    };
-    let mut shipped = Shipped::default();
-    let merge_one = |engine: &mut MetricsEngine, d: MetricsDelta| {
-        if let Err(e) = engine.merge_delta(&d) {
-            tracing::error!("a runner's metrics could not be merged completely: {e}");
-        }
-    };
-    loop {
-        tokio::select! {
-            biased;
-            batch = rx.recv() => match batch {
-                Some(b) => ingest(&mut engine, b),
-                None => break,
-            },
-            Some(d) = async { match merge.as_mut() { Some(m) => m.recv().await, None => None } } => {
-                merge_one(&mut engine, d);
-            }
-            _ = tick.tick() => {
-                if let Some(tx) = &ship {
-                    let _ = tx.send(engine.drain_delta(&mut shipped));
-                } else if engine.has_thresholds() {
-                    let ev = engine.evaluate(started.elapsed(), false);
-                    if ev.should_abort && !abort.is_aborted() {
-                        if let Some(msg) = ev.abort_message() {
-                            tracing::error!("{msg}");
-                        }
-                        abort.abort(AbortReason::Threshold);
-                    }
-                }
-            }
-            _ = &mut done => {
-                while let Ok(b) = rx.try_recv() {
-                    ingest(&mut engine, b);
-                }
-                if let Some(m) = merge.as_mut() {
-                    while let Ok(d) = m.try_recv() {
-                        merge_one(&mut engine, d);
-                    }
-                }
-                break;
-            }
-        }
-    }
-    if let Some(tx) = ship {
-        let _ = tx.send(engine.drain_delta(&mut shipped));
-    }
-    (engine, outputs)
 }

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::keptn::resource::Secret;
-use crate::run::Output;
+use crate::output::Output;
 use crate::workload::WorkloadSource;
 
 pub mod answer;

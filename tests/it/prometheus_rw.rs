@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use loadgate::metrics::{Registry, Sample, TagSet, builtin};
+use loadgate::output::Output;
 use loadgate::output::prometheus::{ExtraLabels, PrometheusRw, RwConfig};
-use loadgate::run::{Output, RunConfig, RunOutcome, RunStatus};
+use loadgate::run::{RunConfig, RunOutcome, RunStatus};
 use serde_json::Value;
 
 /// Upper bound for anything that waits (a hang fails the test instead of blocking the suite).

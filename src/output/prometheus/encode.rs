@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::histogram::NativeHistogram;
 use super::proto::{Label, Sample as PromSample, TimeSeries};
+use crate::metrics::delta::MetricsDelta;
 use crate::metrics::sink::{Sink, parse_percentile_stat};
 use crate::metrics::{MetricId, MetricType, Registry, Sample, TagSet, ValueType};
 
@@ -98,6 +99,8 @@ pub struct Aggregator {
     /// The last tag set seen and its number (the `Arc` kept here pins the pointer, so `ptr_eq`
     /// cannot match a different, reallocated set).
     last_tags: Option<(Arc<TagSet>, u32)>,
+    /// The empty tag set of merged whole-test series.
+    test_wide: Arc<TagSet>,
 }
 
 /// Milliseconds since the Unix epoch, truncated.
@@ -146,6 +149,7 @@ impl Aggregator {
             index: HashMap::new(),
             series: Vec::new(),
             last_tags: None,
+            test_wide: Arc::new(TagSet::new()),
         }
     }
 
@@ -197,44 +201,86 @@ impl Aggregator {
     /// Aggregates a batch.
     pub fn add(&mut self, samples: &[Sample]) {
         for s in samples {
-            let tag_set = match &self.last_tags {
-                Some((t, n)) if Arc::ptr_eq(t, &s.tags) => *n,
-                _ => {
-                    let next = self.tag_sets.len() as u32;
-                    let n = *self.tag_sets.entry(s.tags.clone()).or_insert(next);
-                    self.last_tags = Some((s.tags.clone(), n));
-                    n
-                }
-            };
-            let key = (s.metric, tag_set);
-            let idx = match self.index.get(&key) {
-                Some(&i) => i,
-                None => {
-                    let Some((name, kind, contains)) = self.metric(s.metric) else {
-                        continue;
-                    };
-                    let (labels, name_at) = self.labels_for(&s.tags);
-                    let value = if kind == MetricType::Trend && self.native {
-                        Value::Native(NativeHistogram::default())
-                    } else {
-                        Value::Sink(Sink::new(kind))
-                    };
-                    self.series.push(Series {
-                        kind,
-                        contains,
-                        base: format!("{NAME_PREFIX}{name}"),
-                        labels,
-                        name_at,
-                        value,
-                        last_ms: i64::MIN,
-                        pushed_ms: i64::MIN,
-                    });
-                    self.index.insert(key, self.series.len() - 1);
-                    self.series.len() - 1
-                }
-            };
-            self.observe(idx, s);
+            if let Some(idx) = self.series_index(s.metric, &s.tags) {
+                self.observe(idx, s);
+            }
         }
+    }
+
+    /// Merges a runner's delta (a scale-out coordinator's input). A delta holds whole-metric
+    /// aggregates, not per-tag series, so each metric is written as one series with only the
+    /// extra labels: the merged test's numbers (percentiles cannot be summed in PromQL).
+    /// Metrics are matched by name in the registry (the metrics engine registers unknown ones
+    /// before outputs see a delta).
+    pub fn merge(&mut self, delta: &MetricsDelta, time: SystemTime) {
+        let test_wide = self.test_wide.clone();
+        for d in &delta.metrics {
+            let Some(id) = self.registry.lookup(&d.name) else {
+                continue;
+            };
+            let Some(idx) = self.series_index(id, &test_wide) else {
+                continue;
+            };
+            let sink = d.sink.decode();
+            let series = &mut self.series[idx];
+            match (&mut series.value, &sink) {
+                (Value::Sink(into), other) => {
+                    if let Err(e) = into.merge(other) {
+                        tracing::warn!(metric = %d.name, "remote write: {e}");
+                        continue;
+                    }
+                }
+                (Value::Native(h), Sink::Trend(t)) => {
+                    let secs = series.contains == ValueType::Time;
+                    t.for_each_value(|v, n| h.observe_n(if secs { v / 1000.0 } else { v }, n));
+                }
+                (Value::Native(_), other) => {
+                    tracing::warn!(
+                        metric = %d.name,
+                        "remote write: a {} delta for a trend series ignored",
+                        other.kind().as_str()
+                    );
+                    continue;
+                }
+            }
+            series.last_ms = series.last_ms.max(millis(time));
+        }
+    }
+
+    /// The series of (metric, tags), created on first use; `None` for an unknown metric.
+    fn series_index(&mut self, metric: MetricId, tags: &Arc<TagSet>) -> Option<usize> {
+        let tag_set = match &self.last_tags {
+            Some((t, n)) if Arc::ptr_eq(t, tags) => *n,
+            _ => {
+                let next = self.tag_sets.len() as u32;
+                let n = *self.tag_sets.entry(tags.clone()).or_insert(next);
+                self.last_tags = Some((tags.clone(), n));
+                n
+            }
+        };
+        let key = (metric, tag_set);
+        if let Some(&i) = self.index.get(&key) {
+            return Some(i);
+        }
+        let (name, kind, contains) = self.metric(metric)?;
+        let (labels, name_at) = self.labels_for(tags);
+        let value = if kind == MetricType::Trend && self.native {
+            Value::Native(NativeHistogram::default())
+        } else {
+            Value::Sink(Sink::new(kind))
+        };
+        self.series.push(Series {
+            kind,
+            contains,
+            base: format!("{NAME_PREFIX}{name}"),
+            labels,
+            name_at,
+            value,
+            last_ms: i64::MIN,
+            pushed_ms: i64::MIN,
+        });
+        self.index.insert(key, self.series.len() - 1);
+        Some(self.series.len() - 1)
     }
 
     fn observe(&mut self, idx: usize, s: &Sample) {

@@ -237,3 +237,84 @@ fn label_names_are_made_valid_and_suffixes_follow_k6() {
     );
     assert!(TrendStat::parse("p95").is_none());
 }
+
+/// A coordinator's remote write of merged deltas writes, per metric, the series one instance
+/// would write for the same samples without per-request tags.
+#[test]
+fn merged_deltas_write_the_series_samples_write() {
+    use crate::metrics::engine::{EngineOptions, MetricsEngine, Shipped};
+    let none = tags(&[]);
+    let samples: Vec<Sample> = (0..300u64)
+        .flat_map(|i| {
+            [
+                at(1_000 + i, builtin::HTTP_REQS, &none, 1.0),
+                at(
+                    1_000 + i,
+                    builtin::HTTP_REQ_DURATION,
+                    &none,
+                    ((i * 13) % 97) as f64,
+                ),
+                at(
+                    1_000 + i,
+                    builtin::HTTP_REQ_FAILED,
+                    &none,
+                    (i % 4 == 0) as u8 as f64,
+                ),
+            ]
+        })
+        .collect();
+    for native in [false, true] {
+        let stats = ["p(95)", "p(99)", "min", "max", "avg", "med", "count"];
+        let mut single = aggregator(&stats, native);
+        single.add(&samples);
+        let mut merged = aggregator(&stats, native);
+        let mut runners: Vec<(MetricsEngine, Shipped)> = (0..2)
+            .map(|_| {
+                let e =
+                    MetricsEngine::new(Arc::new(Registry::new()), None, EngineOptions::default());
+                (e.unwrap(), Shipped::default())
+            })
+            .collect();
+        for (i, chunk) in samples.chunks(8).enumerate() {
+            let (engine, shipped) = &mut runners[i % 2];
+            engine.ingest(chunk);
+            if i % 10 == 9 {
+                merged.merge(
+                    &engine.drain_delta(shipped),
+                    UNIX_EPOCH + Duration::from_millis(1_299),
+                );
+            }
+        }
+        for (engine, shipped) in &mut runners {
+            merged.merge(
+                &engine.drain_delta(shipped),
+                UNIX_EPOCH + Duration::from_millis(1_299),
+            );
+        }
+        let (a, b) = (roundtrip(single.collect()), roundtrip(merged.collect()));
+        assert!(a.timeseries.len() >= 3, "{}", a.timeseries.len());
+        let key = |ts: &TimeSeries| format!("{:?}", labels(ts));
+        let mut a: Vec<_> = a.timeseries.iter().map(|t| (key(t), t.clone())).collect();
+        let mut b: Vec<_> = b.timeseries.iter().map(|t| (key(t), t.clone())).collect();
+        a.sort_by(|x, y| x.0.cmp(&y.0));
+        b.sort_by(|x, y| x.0.cmp(&y.0));
+        // A sum is added in another order: equal up to rounding, then compared.
+        for ((_, x), (_, y)) in a.iter_mut().zip(b.iter_mut()) {
+            for (hx, hy) in x.histograms.iter_mut().zip(y.histograms.iter_mut()) {
+                assert!(
+                    (hx.sum - hy.sum).abs() <= 1e-9 * hx.sum.abs(),
+                    "{hx:?} {hy:?}"
+                );
+                hy.sum = hx.sum;
+            }
+            for (px, py) in x.samples.iter().zip(y.samples.iter_mut()) {
+                assert!(
+                    (px.value - py.value).abs() <= 1e-9 * px.value.abs(),
+                    "{px:?} {py:?}"
+                );
+                py.value = px.value;
+            }
+        }
+        assert_eq!(a, b, "native histograms: {native}");
+    }
+}

@@ -40,17 +40,22 @@ pub fn bucket_index(v: f64) -> i32 {
 impl NativeHistogram {
     /// Records one observation (NaN is ignored).
     pub fn observe(&mut self, v: f64) {
-        if v.is_nan() {
+        self.observe_n(v, 1);
+    }
+
+    /// Records `n` observations of `v`.
+    pub fn observe_n(&mut self, v: f64, n: u64) {
+        if v.is_nan() || n == 0 {
             return;
         }
-        self.count += 1;
-        self.sum += v;
+        self.count += n;
+        self.sum += v * n as f64;
         if v.abs() <= ZERO_THRESHOLD {
-            self.zero_count += 1;
+            self.zero_count += n;
         } else if v > 0.0 {
-            *self.positive.entry(bucket_index(v)).or_default() += 1;
+            *self.positive.entry(bucket_index(v)).or_default() += n;
         } else {
-            *self.negative.entry(bucket_index(-v)).or_default() += 1;
+            *self.negative.entry(bucket_index(-v)).or_default() += n;
         }
     }
 

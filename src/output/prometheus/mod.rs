@@ -2,7 +2,7 @@
 //! variables, metric names, labels and wire format (k6.md §7), so k6's Grafana dashboards and
 //! Keptn's prometheus-service SLI queries work on loadgate's series.
 //!
-//! Receives the test's samples through [`crate::run::Output`]; emits snappy-compressed protobuf
+//! Receives the test's samples through [`crate::output::Output`]; emits snappy-compressed protobuf
 //! `WriteRequest`s to the configured URL. Layout:
 //! - [`config`]: `K6_PROMETHEUS_RW_*` parsing.
 //! - [`encode`]: samples -> per-series aggregates -> time series (names, labels, units).
@@ -11,7 +11,7 @@
 //! - [`client`]: the HTTP push and its error classes.
 //! - [`proto`]: the protobuf messages.
 //!
-//! Data flow: `add_samples` only sends the batch to the aggregator task (never blocks); every push
+//! Data flow: `add_samples` (or, on a scale-out coordinator, `add_delta`) only sends the batch to the aggregator task (never blocks); every push
 //! interval the aggregator turns the series that changed into one write request and appends it to
 //! a bounded queue (the oldest is dropped when full); a sender task delivers the queue in order,
 //! retrying 5xx and network errors with backoff, never 4xx. `stop()` makes a final push (and stale
@@ -30,8 +30,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::metrics::delta::MetricsDelta;
 use crate::metrics::{Registry, SampleBatch};
-use crate::run::Output;
+use crate::output::Output;
 
 pub mod client;
 pub mod config;
@@ -129,6 +130,7 @@ impl Queue {
 
 enum Msg {
     Samples(Arc<SampleBatch>),
+    Delta(Arc<MetricsDelta>),
     Stop,
 }
 
@@ -224,6 +226,16 @@ impl Output for PrometheusRw {
         }
     }
 
+    fn accepts_deltas(&self) -> bool {
+        true
+    }
+
+    fn add_delta(&mut self, delta: &Arc<MetricsDelta>) {
+        if let Some(r) = &self.running {
+            let _ = r.tx.send(Msg::Delta(delta.clone()));
+        }
+    }
+
     fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
         let Some(r) = self.running else {
             return futures_util::future::ready(()).boxed();
@@ -308,6 +320,7 @@ async fn aggregate(
         tokio::select! {
             msg = rx.recv() => match msg {
                 Some(Msg::Samples(batch)) => agg.add(&batch),
+                Some(Msg::Delta(delta)) => agg.merge(&delta, SystemTime::now()),
                 Some(Msg::Stop) | None => break,
             },
             _ = tick.tick() => enqueue(&queue, agg.collect()),
