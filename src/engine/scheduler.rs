@@ -237,7 +237,9 @@ async fn run_inner<R: Runner>(
             for (k, v) in &config.tags {
                 tags.insert(k, v);
             }
-            tags.insert("scenario", &config.name);
+            if plan.options.system_tags().iter().any(|t| t == "scenario") {
+                tags.insert("scenario", &config.name);
+            }
             let (config, pool, samples, state, abort, setup) = (
                 Arc::new(config.clone()),
                 pool.clone(),

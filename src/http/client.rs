@@ -37,7 +37,12 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client with an empty pool and jar.
     pub fn new(config: ClientConfig) -> Self {
-        let pool = Pool::new(config.max_idle_per_host);
+        let idle = if config.no_connection_reuse {
+            0
+        } else {
+            config.max_idle_per_host
+        };
+        let pool = Pool::new(idle);
         HttpClient {
             config,
             pool,
@@ -68,6 +73,9 @@ impl HttpClient {
     /// Runs one request to completion (all redirect hops). Never fails: transport errors are in
     /// the hops and the response. Dropping the future abandons the request cleanly.
     pub async fn execute(&self, req: Request) -> Exchange {
+        if let Some(limit) = &self.config.rps {
+            limit.acquire().await;
+        }
         let deadline = Instant::now() + req.timeout;
         let first = match self.prepare(&req) {
             Ok(v) => v,
@@ -96,7 +104,7 @@ impl HttpClient {
         let mut record = RequestRecord::default();
         let keep_body = req.response_type != ResponseType::None;
         let opts = ConnectOptions {
-            hosts: &self.config.hosts,
+            net: &self.config.net,
             insecure_skip_tls_verify: self.config.insecure_skip_tls_verify,
         };
 
@@ -180,6 +188,10 @@ impl HttpClient {
             for (n, v) in sorted {
                 headers.append(n, v);
             }
+            if self.config.no_connection_reuse {
+                // Go's Transport with DisableKeepAlives asks the server to close, too.
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             if first_hop {
                 record = make_record(&req, &base, cookie.as_deref(), &send_body);
             }
@@ -224,6 +236,7 @@ impl HttpClient {
                         tls_version,
                         bytes_sent: bytes.written,
                         bytes_received: bytes.read,
+                        remote_ip: remote.map(|a| a.ip()),
                     });
                     let final_url = if first_hop {
                         req.url.clone()
@@ -257,6 +270,7 @@ impl HttpClient {
                 tls_version,
                 bytes_sent: bytes.written,
                 bytes_received: bytes.read,
+                remote_ip: remote.map(|a| a.ip()),
             });
             let set_cookies: Vec<ResponseCookie> = raw
                 .headers
@@ -452,6 +466,7 @@ fn error_exchange(req: &Request, e: HttpError) -> Exchange {
         tls_version: "",
         bytes_sent: 0,
         bytes_received: 0,
+        remote_ip: None,
     };
     let response = Response {
         url: req.url.clone(),

@@ -1,5 +1,5 @@
 //! Connections and the per-VU keep-alive pool. [`connect`] resolves the host (honouring the
-//! `hosts` option), dials TCP, does the TLS handshake for https, and hands the stream to hyper's
+//! `hosts`, `blockHostnames` and `blacklistIPs` options), dials TCP, does the TLS handshake for https, and hands the stream to hyper's
 //! HTTP/1.1 client handshake; the connection future runs as its own tokio task. It reports how
 //! long each phase took ([`ConnectTimings`]). [`Pool`] keeps idle connections per scheme/host/port.
 
@@ -18,6 +18,7 @@ use tokio::net::TcpStream;
 use super::error_code::{self, HttpError};
 use super::io::{ConnStats, CountingIo, Stream};
 use super::tls;
+use crate::engine::options::network::NetworkOptions;
 
 /// Identifies connections that may be shared: scheme, host (as in the URL) and port.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -46,7 +47,8 @@ pub(crate) struct ConnectTimings {
 
 /// What a connect attempt needs from the client configuration.
 pub(crate) struct ConnectOptions<'a> {
-    pub hosts: &'a HashMap<String, String>,
+    /// `hosts`, `blacklistIPs`, `blockHostnames`.
+    pub net: &'a NetworkOptions,
     pub insecure_skip_tls_verify: bool,
 }
 
@@ -57,7 +59,7 @@ pub(crate) async fn connect(
     timings: &mut ConnectTimings,
 ) -> Result<Conn, HttpError> {
     let t0 = Instant::now();
-    let addr = resolve(key, opts.hosts).await;
+    let addr = resolve(key, opts.net).await;
     timings.looking_up = t0.elapsed();
     let addr = addr?;
 
@@ -116,26 +118,58 @@ async fn tls_handshake(
         .map_err(|e| error_code::from_io_error(&e, false))
 }
 
-/// Host name -> socket address: `hosts` overrides first, IP literals as is, else the system
-/// resolver preferring IPv4 (k6's default `preferIPv4`).
-async fn resolve(key: &PoolKey, hosts: &HashMap<String, String>) -> Result<SocketAddr, HttpError> {
+/// Host name -> socket address, as k6's dialer: a host name matching `blockHostnames` is refused,
+/// then `hosts` (`name:port` entries first, then `name`; an entry without a port keeps the URL's),
+/// IP literals as is, else the system resolver preferring IPv4 (k6's default `preferIPv4`); the
+/// address is then checked against `blacklistIPs`. Runs for every new connection, so for every
+/// redirect hop to another host.
+async fn resolve(key: &PoolKey, net: &NetworkOptions) -> Result<SocketAddr, HttpError> {
     let bare = key.host.trim_start_matches('[').trim_end_matches(']');
-    if let Some(target) = hosts.get(bare) {
-        if let Ok(addr) = target.parse::<SocketAddr>() {
-            return Ok(addr);
-        }
-        if let Ok(ip) = target.parse::<IpAddr>() {
-            return Ok(SocketAddr::new(ip, key.port));
-        }
-        return Err(HttpError::Dns {
+    let literal = bare.parse::<IpAddr>().ok();
+    if literal.is_none()
+        && let Some(((), pattern)) = net.blocked.get(bare)
+    {
+        return Err(HttpError::BlockedHostname {
             host: bare.to_string(),
-            message: format!("invalid hosts entry {target:?}"),
+            pattern,
         });
     }
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, key.port));
+    let addr = match mapped(bare, key.port, net) {
+        Some(a) => a,
+        None => match literal {
+            Some(ip) => SocketAddr::new(ip, key.port),
+            None => lookup(bare, key.port).await?,
+        },
+    };
+    if let Some(range) = net.blacklist.iter().find(|n| n.contains(addr.ip())) {
+        return Err(HttpError::BlacklistedIp {
+            ip: addr.ip(),
+            net: range.to_string(),
+        });
     }
-    match tokio::net::lookup_host((bare, key.port)).await {
+    Ok(addr)
+}
+
+/// The `hosts` entry for `host:port`, else for `host`.
+fn mapped(host: &str, port: u16, net: &NetworkOptions) -> Option<SocketAddr> {
+    if net.hosts.is_empty() {
+        return None;
+    }
+    let with_port = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    if let Some((t, _)) = net.hosts.get(&with_port) {
+        return Some(SocketAddr::new(t.ip, t.port.unwrap_or(port)));
+    }
+    net.hosts
+        .get(host)
+        .map(|(t, _)| SocketAddr::new(t.ip, t.port.unwrap_or(port)))
+}
+
+async fn lookup(bare: &str, port: u16) -> Result<SocketAddr, HttpError> {
+    match tokio::net::lookup_host((bare, port)).await {
         Ok(addrs) => {
             let mut first = None;
             for a in addrs {

@@ -23,6 +23,12 @@ pub enum HttpError {
     /// Another resolver failure (1100).
     #[error("lookup {host}: {message}")]
     Dns { host: String, message: String },
+    /// The resolved address is in a `blacklistIPs` range (1110).
+    #[error("ip is blacklisted")]
+    BlacklistedIp { ip: std::net::IpAddr, net: String },
+    /// The host name matches a `blockHostnames` pattern (1111).
+    #[error("hostname is blocked")]
+    BlockedHostname { host: String, pattern: String },
     /// TCP connect got RST (1212).
     #[error("dial: connection refused")]
     ConnectionRefused { addr: SocketAddr },
@@ -68,6 +74,8 @@ impl HttpError {
             HttpError::UnsupportedScheme(_) | HttpError::Other(_) => 1000,
             HttpError::NoSuchHost { .. } => 1101,
             HttpError::Dns { .. } => 1100,
+            HttpError::BlacklistedIp { .. } => 1110,
+            HttpError::BlockedHostname { .. } => 1111,
             HttpError::ConnectionRefused { .. } => 1212,
             HttpError::Dial { errno, .. } => {
                 if *errno != 0 {
@@ -96,6 +104,12 @@ impl HttpError {
             }
             HttpError::Dial { addr, message, .. } => format!("dial tcp {addr}: connect: {message}"),
             HttpError::NoSuchHost { host } => format!("lookup {host}: no such host"),
+            HttpError::BlacklistedIp { ip, net } => {
+                format!("IP ({ip}) is in a blacklisted range ({net})")
+            }
+            HttpError::BlockedHostname { host, pattern } => {
+                format!("hostname ({host}) is in a blocked pattern ({pattern})")
+            }
             other => other.to_string(),
         };
         format!("{op} \"{url}\": {inner}")

@@ -7,6 +7,7 @@
 //! (see [`error_code`]).
 
 mod auth;
+mod batch;
 mod body;
 mod client;
 mod conn;
@@ -15,6 +16,7 @@ pub mod error_code;
 mod headers;
 mod hop;
 mod io;
+pub mod rate;
 mod redirect;
 pub(crate) mod tls;
 mod types;
@@ -28,6 +30,7 @@ pub use body::{MultipartPart, form_urlencode, multipart_form_data};
 pub use client::HttpClient;
 pub use cookies::{CookieJar, CookieOptions, ResponseCookie, SESSION_EXPIRES_MS};
 pub use error_code::HttpError;
+pub use rate::RateLimiter;
 pub use redirect::clean_url;
 pub use types::{
     Auth, ClientConfig, Compression, DEFAULT_USER_AGENT, Exchange, Hop, JarChoice, Request,

@@ -491,8 +491,16 @@ async fn server_closing_idle_connection_is_retried() {
 async fn hosts_override_and_host_header() {
     let base = server().await;
     let port = base.rsplit(':').next().unwrap().to_string();
-    let mut cfg = ClientConfig::default();
-    cfg.hosts.insert("test.k6.local".into(), "127.0.0.1".into());
+    let cfg = ClientConfig {
+        net: std::sync::Arc::new(
+            crate::engine::options::network::NetworkOptions::with_hosts(&[(
+                "test.k6.local",
+                "127.0.0.1",
+            )])
+            .unwrap(),
+        ),
+        ..Default::default()
+    };
     let c = HttpClient::new(cfg);
     let ex = c
         .execute(Request::new(

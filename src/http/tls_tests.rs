@@ -61,7 +61,10 @@ async fn https_with_insecure_skip_verify() {
         insecure_skip_tls_verify: true,
         ..Default::default()
     };
-    cfg.hosts.insert("localhost".into(), "127.0.0.1".into());
+    cfg.net = std::sync::Arc::new(
+        crate::engine::options::network::NetworkOptions::with_hosts(&[("localhost", "127.0.0.1")])
+            .unwrap(),
+    );
     let c = HttpClient::new(cfg);
     let ex = c.execute(Request::new("GET", format!("{base}/"))).await;
     let r = &ex.response;
@@ -88,8 +91,16 @@ async fn https_with_insecure_skip_verify() {
 #[tokio::test]
 async fn https_unknown_authority_gives_1310() {
     let base = tls_server().await;
-    let mut cfg = ClientConfig::default();
-    cfg.hosts.insert("localhost".into(), "127.0.0.1".into());
+    let cfg = ClientConfig {
+        net: std::sync::Arc::new(
+            crate::engine::options::network::NetworkOptions::with_hosts(&[(
+                "localhost",
+                "127.0.0.1",
+            )])
+            .unwrap(),
+        ),
+        ..Default::default()
+    };
     let ex = HttpClient::new(cfg)
         .execute(Request::new("GET", format!("{base}/")))
         .await;

@@ -1,14 +1,16 @@
 //! The plain data the HTTP client receives ([`ClientConfig`], [`Request`]) and returns
 //! ([`Exchange`], [`Hop`], [`Response`]). No behaviour beyond defaults and small accessors.
 
-use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 
 use super::cookies::{CookieJar, ResponseCookie};
 use super::error_code::HttpError;
+use super::rate::RateLimiter;
+use crate::engine::options::network::NetworkOptions;
 
 /// k6's default `User-Agent` (`userAgent` option).
 pub const DEFAULT_USER_AGENT: &str = "Grafana k6/1.1.0";
@@ -20,8 +22,12 @@ pub struct ClientConfig {
     pub user_agent: Option<String>,
     /// `insecureSkipTLSVerify`: accept any server certificate.
     pub insecure_skip_tls_verify: bool,
-    /// `hosts`: host name -> address (`1.2.3.4`, or `1.2.3.4:8443` to also change the port).
-    pub hosts: HashMap<String, String>,
+    /// `hosts`, `blacklistIPs`, `blockHostnames` (shared by every VU of a test).
+    pub net: Arc<NetworkOptions>,
+    /// `noConnectionReuse`: a new connection for every request, sent with `Connection: close`.
+    pub no_connection_reuse: bool,
+    /// `rps`: the test-wide request rate limit, shared by every VU.
+    pub rps: Option<Arc<RateLimiter>>,
     /// `discardResponseBodies`: the binding uses it to pick [`ResponseType::None`] as default.
     pub discard_response_bodies: bool,
     /// Idle keep-alive connections kept per host (`0` = no reuse, like `noConnectionReuse`).
@@ -34,7 +40,9 @@ impl Default for ClientConfig {
         ClientConfig {
             user_agent: Some(DEFAULT_USER_AGENT.to_string()),
             insecure_skip_tls_verify: false,
-            hosts: HashMap::new(),
+            net: Arc::new(NetworkOptions::default()),
+            no_connection_reuse: false,
+            rps: None,
             discard_response_bodies: false,
             max_idle_per_host: 6,
         }
@@ -171,6 +179,8 @@ pub struct Hop {
     pub bytes_sent: u64,
     /// Bytes read from the socket for this hop (as on the wire, before decompression).
     pub bytes_received: u64,
+    /// The server's address, when a connection was made (the `ip` system tag).
+    pub remote_ip: Option<std::net::IpAddr>,
 }
 
 /// The request as recorded on `response.request` (k6 records the first hop's request).

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::engine::options::network::NetworkOptions;
 use crate::engine::state::ExecutionState;
+use crate::http::RateLimiter;
 use crate::metrics::{Registry, SampleSender, TagSet};
 
 use super::loader::ScriptFiles;
@@ -24,12 +26,12 @@ pub struct VuSettings {
     pub throw: bool,
     /// Test-wide tags (`--tag`, `options.tags`).
     pub test_tags: TagSet,
-    /// `http.batch` parallelism.
-    pub batch: usize,
     /// Minimum iteration duration; iterations that end earlier sleep the rest.
     pub min_iteration_duration: Duration,
-    /// Host name overrides (`options.hosts`).
-    pub hosts: BTreeMap<String, String>,
+    /// `hosts`, `blacklistIPs`, `blockHostnames`, connection reuse, `batchPerHost`, `systemTags`.
+    pub network: Arc<NetworkOptions>,
+    /// `rps`: one limiter for the whole test.
+    pub rps: Option<Arc<RateLimiter>>,
     pub insecure_skip_tls_verify: bool,
     /// `--http-debug`: log requests and responses (`Some(true)`: with bodies).
     pub http_debug: Option<bool>,
@@ -44,9 +46,9 @@ impl Default for VuSettings {
             no_cookies_reset: false,
             throw: false,
             test_tags: TagSet::new(),
-            batch: 20,
             min_iteration_duration: Duration::ZERO,
-            hosts: BTreeMap::new(),
+            network: Arc::new(NetworkOptions::default()),
+            rps: None,
             insecure_skip_tls_verify: false,
             http_debug: None,
         }

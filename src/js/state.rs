@@ -152,13 +152,14 @@ impl VuState {
         if let Some(t) = self.tags.borrow().as_ref() {
             return t.clone();
         }
-        let mut set = self.settings.borrow().test_tags.clone();
+        let settings = self.settings.borrow().clone();
+        let mut set = settings.test_tags.clone();
         if let Some(s) = self.scenario.borrow().as_ref() {
             set.extend_from(&s.tags);
         }
         set.extend_from(&self.vu_tags.borrow());
         let group = self.group.borrow();
-        if !group.is_empty() {
+        if !group.is_empty() && settings.network.system_tags.has("group") {
             set.insert("group", group.as_str());
         }
         let arc = Arc::new(set);

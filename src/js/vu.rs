@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
-use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use rquickjs::context::intrinsic;
 use rquickjs::{Context, Ctx, Object, Runtime, Value};
@@ -32,7 +31,7 @@ use super::lifecycle::{handle_summary, setup, teardown};
 use super::loader::{ScriptLoader, ScriptResolver, declare_cached};
 use super::log;
 use super::modules;
-use super::shared::TestShared;
+use super::shared::{TestShared, VuSettings};
 use super::state::{Phase, VuState};
 use super::worker::Workers;
 
@@ -111,19 +110,7 @@ pub async fn spawn_vu(
                 }
             };
             let settings = shared.settings();
-            let no_cookies_reset = settings.no_cookies_reset;
-            let batch = settings.batch.max(1);
-            let http = Rc::new(HttpClient::new(ClientConfig {
-                user_agent: Some(settings.user_agent.clone()),
-                insecure_skip_tls_verify: settings.insecure_skip_tls_verify,
-                hosts: settings
-                    .hosts
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                discard_response_bodies: settings.discard_response_bodies,
-                ..ClientConfig::default()
-            }));
+            let http = Rc::new(HttpClient::new(client_config(&settings)));
             let jar = http.jar().clone();
             let body_shared = shared.clone();
             let stack_range = (stack.limit().get(), stack.base().get());
@@ -131,7 +118,7 @@ pub async fn spawn_vu(
                 Coroutine::with_stack(stack, move |y: &Yielder<Resume, Suspend>, _first| {
                     vu_body(y, body_shared, ids, read_options, jar, stack_range)
                 });
-            drive(co, rx, init_tx, http, no_cookies_reset, batch).await;
+            drive(co, rx, init_tx, http, settings).await;
         });
     });
     let Some(runtime) = spawned else {
@@ -152,14 +139,32 @@ pub async fn spawn_vu(
     ))
 }
 
+/// The VU's HTTP client settings from the test's.
+fn client_config(settings: &VuSettings) -> ClientConfig {
+    let net = &settings.network;
+    ClientConfig {
+        user_agent: Some(settings.user_agent.clone()),
+        insecure_skip_tls_verify: settings.insecure_skip_tls_verify,
+        net: net.clone(),
+        no_connection_reuse: net.no_connection_reuse,
+        rps: settings.rps.clone(),
+        discard_response_bodies: settings.discard_response_bodies,
+        // Go's MaxIdleConnsPerHost is batchPerHost; 0 means Go's default of 2.
+        max_idle_per_host: if net.batch_per_host == 0 {
+            2
+        } else {
+            net.batch_per_host
+        },
+    }
+}
+
 /// The driver: resumes the coroutine and serves what it suspends for, until it returns.
 async fn drive(
     mut co: VuCoroutine,
     mut rx: CommandRx,
     init_tx: oneshot::Sender<Result<InitInfo, RunError>>,
     http: Rc<HttpClient>,
-    no_cookies_reset: bool,
-    batch: usize,
+    settings: Arc<VuSettings>,
 ) {
     let mut init_tx = Some(init_tx);
     let mut reply_to: Option<oneshot::Sender<Reply>> = None;
@@ -179,34 +184,19 @@ async fn drive(
                 if !ok {
                     Resume::Command(Command::Shutdown)
                 } else {
-                    next_command(
-                        &mut rx,
-                        &mut reply_to,
-                        &mut interrupt,
-                        &http,
-                        no_cookies_reset,
-                    )
-                    .await
+                    next_command(&mut rx, &mut reply_to, &mut interrupt, &http, &settings).await
                 }
             }
             Suspend::Done(reply) => {
                 if let Some(tx) = reply_to.take() {
                     let _ = tx.send(reply);
                 }
-                next_command(
-                    &mut rx,
-                    &mut reply_to,
-                    &mut interrupt,
-                    &http,
-                    no_cookies_reset,
-                )
-                .await
+                next_command(&mut rx, &mut reply_to, &mut interrupt, &http, &settings).await
             }
             Suspend::Http(requests) => {
                 // `http.batch` runs at most `batch` requests at once, answers in request order.
-                let all = futures_util::stream::iter(requests.into_iter().map(|r| http.execute(r)))
-                    .buffered(batch)
-                    .collect::<Vec<_>>();
+                let net = &settings.network;
+                let all = http.execute_batch(requests, net.batch, net.batch_per_host);
                 match &interrupt {
                     Some(token) => tokio::select! {
                         out = all => Resume::Http(out),
@@ -234,15 +224,19 @@ async fn next_command(
     reply_to: &mut Option<oneshot::Sender<Reply>>,
     interrupt: &mut Option<CancellationToken>,
     http: &HttpClient,
-    no_cookies_reset: bool,
+    settings: &VuSettings,
 ) -> Resume {
     match rx.recv().await {
         Some((cmd, tx)) => {
             *reply_to = Some(tx);
             *interrupt = match &cmd {
                 Command::Iterate(spec) => {
-                    if !no_cookies_reset {
+                    if !settings.no_cookies_reset {
                         http.jar().reset();
+                    }
+                    if settings.network.no_vu_connection_reuse {
+                        // k6 closes them when an iteration ends; the next one starts afresh.
+                        http.close_idle_connections();
                     }
                     Some(spec.interrupt.clone())
                 }

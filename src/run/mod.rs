@@ -13,9 +13,11 @@ use tokio::sync::oneshot;
 use crate::engine::RunError;
 use crate::engine::controller::SharedController;
 use crate::engine::options::Options;
+use crate::engine::options::network::NetworkOptions;
 use crate::engine::options::plan::TestPlan;
 use crate::engine::scheduler::{RunEnd, RunReport, run_test_controlled};
 use crate::engine::state::TestAbort;
+use crate::http::RateLimiter;
 use crate::js::coroutine::SummaryOutput;
 use crate::js::loader::ScriptFiles;
 use crate::js::runner::JsRunner;
@@ -171,7 +173,7 @@ pub async fn run(mut config: RunConfig) -> Result<RunOutcome, RunFailure> {
 }
 
 /// Consolidates and validates the options; errors are k6's exit-104 texts.
-fn plan(config: &mut RunConfig, runner: &JsRunner) -> Result<TestPlan, String> {
+fn plan(config: &mut RunConfig, runner: &JsRunner) -> Result<(TestPlan, NetworkOptions), String> {
     let script_json = match &runner.info().options_json {
         Some(s) => serde_json::from_str(s).map_err(|e| format!("invalid options: {e}"))?,
         None => Value::Object(Default::default()),
@@ -183,6 +185,7 @@ fn plan(config: &mut RunConfig, runner: &JsRunner) -> Result<TestPlan, String> {
     let env = Options::from_env(&config.options_env).map_err(|e| e.to_string())?;
     let overrides = std::mem::take(&mut config.overrides);
     let consolidated = Options::consolidate(options, env, overrides);
+    let network = NetworkOptions::from_options(&consolidated).map_err(|e| e.join("\n"))?;
     let plan = TestPlan::new(consolidated).map_err(|e| e.to_string())?;
     let exports = &runner.info().exports;
     for name in plan.exec_names() {
@@ -190,10 +193,10 @@ fn plan(config: &mut RunConfig, runner: &JsRunner) -> Result<TestPlan, String> {
             return Err(format!("function '{name}' not found in exports"));
         }
     }
-    Ok(plan)
+    Ok((plan, network))
 }
 
-fn settings_from(plan: &TestPlan) -> VuSettings {
+fn settings_from(plan: &TestPlan, network: NetworkOptions) -> VuSettings {
     let o = &plan.options;
     let defaults = VuSettings::default();
     VuSettings {
@@ -203,13 +206,13 @@ fn settings_from(plan: &TestPlan) -> VuSettings {
         no_cookies_reset: o.no_cookies_reset.unwrap_or(false),
         throw: o.throw.unwrap_or(false),
         test_tags: o.run_tags(),
-        batch: o.batch.unwrap_or(20).max(1) as usize,
         min_iteration_duration: o
             .min_iteration_duration
             .as_ref()
             .map(|d| d.to_std())
             .unwrap_or(Duration::ZERO),
-        hosts: BTreeMap::new(),
+        rps: network.rps.map(|r| Arc::new(RateLimiter::new(r))),
+        network: Arc::new(network),
         insecure_skip_tls_verify: o.insecure_skip_tls_verify.unwrap_or(false),
         http_debug: match o.http_debug.as_deref() {
             Some("full") => Some(true),
@@ -227,7 +230,7 @@ async fn run_with(
     registry: Arc<Registry>,
     samples_rx: SampleReceiver,
 ) -> Result<RunOutcome, RunFailure> {
-    let plan = match plan(&mut config, &runner) {
+    let (plan, network) = match plan(&mut config, &runner) {
         Ok(p) => p,
         Err(e) => {
             runner.shutdown_vus();
@@ -247,7 +250,7 @@ async fn run_with(
             return Err(RunFailure::Config(text.join("\n")));
         }
     };
-    shared.set_settings(settings_from(&plan));
+    shared.set_settings(settings_from(&plan, network));
     if let Ok(mut o) = shared.options_json.write() {
         *o = Some(plan.options_json().to_string());
     }

@@ -58,6 +58,17 @@ pub(super) async fn handle(req: axum::extract::Request) -> Response {
             )
         }
         ("redirect", Some(n), None) => redirect(n),
+        ("redirect-to", None, None) => redirect_to(parts.uri.query()),
+        ("conn", None, None) => {
+            let peer = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(String::new, |c| c.0.to_string());
+            json(
+                StatusCode::OK,
+                Body::from(serde_json::json!({ "peer": peer }).to_string()),
+            )
+        }
         ("cookies", Some("set"), None) => set_cookies(parts.uri.query()),
         ("cookies", None, None) => cookies(&parts.headers),
         ("bytes", Some(n), None) => match n.parse::<usize>() {
@@ -119,6 +130,18 @@ fn redirect(n: &str) -> Response {
             Err(_) => not_found(),
         },
         Err(_) => not_found(),
+    }
+}
+
+/// `/redirect-to?url=U`: 302 to `U` (any URL, e.g. another host name).
+fn redirect_to(query: Option<&str>) -> Response {
+    let url = query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("url=").map(decode_component));
+    match url.and_then(|u| HeaderValue::from_str(&u).ok()) {
+        Some(loc) => (StatusCode::FOUND, [(LOCATION, loc)]).into_response(),
+        None => text(StatusCode::BAD_REQUEST, "missing url\n"),
     }
 }
 

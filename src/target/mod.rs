@@ -22,6 +22,8 @@ use tokio::net::TcpListener;
 /// | `/delay/MS` | waits MS ms, then 200 `ok\n` |
 /// | `/echo` | JSON `{method, path, query, headers, body}` (header names lowercase) |
 /// | `/redirect/N` | 302 to `/redirect/N-1`; `/redirect/0` is 200 `ok\n` |
+/// | `/redirect-to?url=U` | 302 to `U` |
+/// | `/conn` | JSON `{peer}`: the client's address, one per connection (when served by [`serve`]) |
 /// | `/cookies/set?k=v` | sets each cookie (`Path=/`), 200 with them as JSON |
 /// | `/cookies` | JSON of the request's cookies |
 /// | `/bytes/N` | N bytes of `x` |
@@ -48,7 +50,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app())
+    let app = app().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

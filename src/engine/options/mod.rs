@@ -4,6 +4,7 @@
 //! validated scenarios. Every field is optional: `None` means "not set on this layer".
 
 pub mod env;
+pub mod network;
 pub mod plan;
 pub mod scenarios;
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rquickjs::prelude::Opt;
 use rquickjs::{Array, Ctx, Function, Object, Value};
 
+use crate::engine::options::network::SystemTags;
 use crate::http::{
     Auth, Compression, Exchange, Hop, JarChoice, MultipartPart, Request, RequestCookie,
     ResponseType, form_urlencode, multipart_form_data,
@@ -419,9 +420,11 @@ fn record(state: &VuState, p: &Prepared, ex: &Exchange) {
         Some(cb) => cb.as_ref(),
         None => vu_callback.as_ref(),
     };
+    let settings = state.settings.borrow().clone();
+    let sys = &settings.network.system_tags;
     for hop in &ex.hops {
         let expected = callback.map(|cb| cb.matches(hop.status));
-        let tags = Arc::new(hop_tags(&base, p, hop, expected));
+        let tags = Arc::new(hop_tags(&base, p, hop, expected, sys));
         let t = &hop.timings;
         state.emit(builtin::HTTP_REQS, 1.0, tags.clone());
         state.emit(builtin::HTTP_REQ_DURATION, t.duration, tags.clone());
@@ -447,30 +450,47 @@ fn record(state: &VuState, p: &Prepared, ex: &Exchange) {
     }
 }
 
-fn hop_tags(base: &TagSet, p: &Prepared, hop: &Hop, expected: Option<bool>) -> TagSet {
+fn hop_tags(
+    base: &TagSet,
+    p: &Prepared,
+    hop: &Hop,
+    expected: Option<bool>,
+    sys: &SystemTags,
+) -> TagSet {
     let mut set = base.clone();
     for (k, v) in &p.user_tags {
         set.insert(k.as_str(), v.as_str());
     }
-    let name = p.name.clone().unwrap_or_else(|| hop.url.clone());
-    set.insert("url", p.name.clone().unwrap_or_else(|| hop.url.clone()));
-    set.insert("name", name);
-    set.insert("method", hop.method.as_str());
-    set.insert("status", hop.status.to_string());
-    if !hop.proto.is_empty() {
+    let url = p.name.clone().unwrap_or_else(|| hop.url.clone());
+    if sys.has("url") {
+        set.insert("url", url.clone());
+    }
+    if sys.has("name") {
+        set.insert("name", url);
+    }
+    if sys.has("method") {
+        set.insert("method", hop.method.as_str());
+    }
+    if sys.has("status") {
+        set.insert("status", hop.status.to_string());
+    }
+    if !hop.proto.is_empty() && sys.has("proto") {
         set.insert("proto", hop.proto);
     }
-    if !hop.tls_version.is_empty() {
+    if !hop.tls_version.is_empty() && sys.has("tls_version") {
         set.insert("tls_version", hop.tls_version);
     }
-    if let Some(ok) = expected {
+    if let (Some(ok), true) = (expected, sys.has("expected_response")) {
         set.insert("expected_response", if ok { "true" } else { "false" });
     }
-    if hop.error_code != 0 {
+    if hop.error_code != 0 && sys.has("error_code") {
         set.insert("error_code", hop.error_code.to_string());
     }
-    if let Some(e) = &hop.error {
+    if let (Some(e), true) = (&hop.error, sys.has("error")) {
         set.insert("error", e.to_string());
+    }
+    if let (Some(ip), true) = (hop.remote_ip, sys.has("ip")) {
+        set.insert("ip", ip.to_string());
     }
     set
 }

@@ -69,7 +69,9 @@ fn check<'js>(
     }
     let base = state.tags();
     let mut set = (*base).clone();
-    set.insert("check", name);
+    if state.settings.borrow().network.system_tags.has("check") {
+        set.insert("check", name);
+    }
     if let Some(obj) = tags.as_ref().and_then(Value::as_object) {
         for (k, v) in tag_pairs(obj) {
             set.insert(k, v);

@@ -1,0 +1,502 @@
+//! The network options typed and validated (k6 `lib/types/hosts.go`, `hostnametrie.go`,
+//! `lib/options.go` `IPNet`, `metrics/system_tag.go`): receives the consolidated [`Options`],
+//! emits a [`NetworkOptions`] the HTTP client and the sample taggers use, or one error per bad
+//! value naming the option (k6 exit 104). No I/O.
+//!
+//! Matching follows k6's reversed-suffix trie: a pattern is an exact name, or `*` followed by a
+//! suffix (`*.example.com` matches `a.example.com` but not `example.com`; `*example.com` matches
+//! both); the exact entry wins over wildcards, a longer wildcard over a shorter one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use serde_json::Value;
+
+use super::{DEFAULT_SYSTEM_TAGS, Options};
+
+/// Every system tag k6 knows (`metrics.SystemTagValues`).
+pub const ALL_SYSTEM_TAGS: &[&str] = &[
+    "proto",
+    "subproto",
+    "status",
+    "method",
+    "url",
+    "name",
+    "group",
+    "check",
+    "error",
+    "error_code",
+    "tls_version",
+    "scenario",
+    "service",
+    "expected_response",
+    "iter",
+    "vu",
+    "ocsp_status",
+    "ip",
+];
+
+/// System tags k6 has that loadgate cannot attach (metadata or OCSP it does not produce).
+const UNSUPPORTED_SYSTEM_TAGS: &[&str] = &["iter", "vu", "ocsp_status"];
+
+/// Where a `hosts` entry sends a name: an IP, and a port when the entry has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostTarget {
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+}
+
+/// Exact and `*`-prefixed patterns over lower-case names, as k6's trie matches them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Patterns<T> {
+    exact: HashMap<String, T>,
+    /// (suffix after `*`, value, the pattern as written), longest suffix first.
+    wildcards: Vec<(String, T, String)>,
+}
+
+impl<T> Default for Patterns<T> {
+    fn default() -> Self {
+        Patterns {
+            exact: HashMap::new(),
+            wildcards: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> Patterns<T> {
+    fn insert(&mut self, pattern: &str, value: T) {
+        let p = pattern.to_ascii_lowercase();
+        match p.strip_prefix('*') {
+            Some(suffix) => {
+                self.wildcards.push((suffix.to_string(), value, p.clone()));
+                self.wildcards.sort_by_key(|w| std::cmp::Reverse(w.0.len()));
+            }
+            None => {
+                self.exact.insert(p, value);
+            }
+        }
+    }
+
+    /// The value and the matching pattern for `name`, if any.
+    pub fn get(&self, name: &str) -> Option<(&T, String)> {
+        let n = name.to_ascii_lowercase();
+        if let Some(v) = self.exact.get(&n) {
+            return Some((v, n));
+        }
+        self.wildcards
+            .iter()
+            .find(|(suffix, _, _)| n.ends_with(suffix.as_str()))
+            .map(|(_, v, p)| (v, p.clone()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.wildcards.is_empty()
+    }
+}
+
+/// An IP network of `blacklistIPs` (Go's `net.IPNet`, shown as `10.0.0.0/8`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Go's `net.ParseCIDR`: `addr/prefix`, the address masked to the network.
+    pub fn parse(s: &str) -> Result<IpNet, String> {
+        let bad = || format!("failed to parse CIDR '{s}': invalid CIDR address: {s}");
+        let (addr, prefix) = s.split_once('/').ok_or_else(bad)?;
+        let ip: IpAddr = addr.parse().map_err(|_| bad())?;
+        if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        if prefix > max {
+            return Err(bad());
+        }
+        Ok(IpNet {
+            network: mask(ip, prefix),
+            prefix,
+        })
+    }
+
+    /// Whether `ip` lies in this network (an IPv4-mapped IPv6 address counts as IPv4, as in Go).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        ip.is_ipv4() == self.network.is_ipv4() && mask(ip, self.prefix) == self.network
+    }
+}
+
+impl std::fmt::Display for IpNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let bits = u32::from(v4);
+            let m = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
+            IpAddr::V4((bits & m).into())
+        }
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            let m = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
+            IpAddr::V6((bits & m).into())
+        }
+    }
+}
+
+/// The enabled system tags (`systemTags`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SystemTags(Vec<&'static str>);
+
+impl Default for SystemTags {
+    fn default() -> Self {
+        SystemTags(DEFAULT_SYSTEM_TAGS.to_vec())
+    }
+}
+
+impl SystemTags {
+    /// Whether tag `name` is attached.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains(&name)
+    }
+
+    /// Every tag enabled.
+    pub fn all() -> Self {
+        SystemTags(ALL_SYSTEM_TAGS.to_vec())
+    }
+}
+
+/// The network and tagging options in the form the client and the taggers use.
+#[derive(Clone, Debug)]
+pub struct NetworkOptions {
+    /// `hosts`: name or `name:port` pattern -> address.
+    pub hosts: Patterns<HostTarget>,
+    /// `blacklistIPs`.
+    pub blacklist: Vec<IpNet>,
+    /// `blockHostnames`.
+    pub blocked: Patterns<()>,
+    /// `rps`: requests per second over the whole test; `None` = no limit (k6: 0 or unset).
+    pub rps: Option<u32>,
+    pub no_connection_reuse: bool,
+    pub no_vu_connection_reuse: bool,
+    /// `batch`, at least 1.
+    pub batch: usize,
+    /// `batchPerHost`; `0` = no per-host limit (k6's `MultiSlotLimiter(0)`).
+    pub batch_per_host: usize,
+    pub system_tags: SystemTags,
+}
+
+impl Default for NetworkOptions {
+    /// k6's defaults: no mapping, no guards, no rate limit, reuse on, batch 20, 6 per host.
+    fn default() -> Self {
+        NetworkOptions {
+            hosts: Patterns::default(),
+            blacklist: Vec::new(),
+            blocked: Patterns::default(),
+            rps: None,
+            no_connection_reuse: false,
+            no_vu_connection_reuse: false,
+            batch: 20,
+            batch_per_host: 6,
+            system_tags: SystemTags::default(),
+        }
+    }
+}
+
+/// Host names as k6's `validHostPattern` accepts them (optionally `*`-prefixed).
+fn valid_hostname_pattern(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("*.")
+        .or_else(|| s.strip_prefix('*'))
+        .unwrap_or(s);
+    if rest.is_empty() {
+        return true;
+    }
+    rest.split('.').all(|label| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    })
+}
+
+/// `name` or `name:port` (k6 `validHostPattern`).
+fn valid_host_pattern(s: &str) -> bool {
+    match s.rsplit_once(':') {
+        Some((name, port)) => {
+            !port.is_empty()
+                && port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && valid_hostname_pattern(name)
+        }
+        None => valid_hostname_pattern(s),
+    }
+}
+
+/// Parses one `hosts` value: `IP` or `IP:port` (`[v6]:port`).
+fn host_target(key: &str, v: &Value) -> Result<HostTarget, String> {
+    let s = v.as_str().ok_or_else(|| {
+        format!("invalid hosts entry \"{key}\": {v} is not a string (use \"IP\" or \"IP:port\")")
+    })?;
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(HostTarget { ip, port: None });
+    }
+    if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
+        return Ok(HostTarget {
+            ip: sa.ip(),
+            port: Some(sa.port()),
+        });
+    }
+    Err(format!(
+        "invalid hosts entry \"{key}\": \"{s}\" is not an IP address or IP:port"
+    ))
+}
+
+impl NetworkOptions {
+    /// Types and checks the network options; every problem is one line naming the option.
+    pub fn from_options(o: &Options) -> Result<NetworkOptions, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut n = NetworkOptions::default();
+        if let Some(hosts) = &o.hosts {
+            for (k, v) in hosts {
+                if !valid_host_pattern(&k.to_ascii_lowercase()) {
+                    errors.push(format!("invalid hosts entry: invalid host pattern '{k}'"));
+                    continue;
+                }
+                match host_target(k, v) {
+                    Ok(t) => n.hosts.insert(k, t),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        for cidr in o.blacklist_ips.iter().flatten() {
+            match IpNet::parse(cidr) {
+                Ok(net) => n.blacklist.push(net),
+                Err(e) => errors.push(format!("invalid blacklistIPs: {e}")),
+            }
+        }
+        for p in o.block_hostnames.iter().flatten() {
+            if valid_hostname_pattern(&p.to_ascii_lowercase()) {
+                n.blocked.insert(p, ());
+            } else {
+                errors.push(format!(
+                    "invalid blockHostnames: invalid hostname pattern '{p}'"
+                ));
+            }
+        }
+        match o.rps {
+            None | Some(0) => {}
+            Some(r) if r < 0 => errors.push(format!(
+                "invalid rps {r}: the request rate limit must be 0 (no limit) or positive"
+            )),
+            Some(r) => n.rps = Some(u32::try_from(r).unwrap_or(u32::MAX)),
+        }
+        n.no_connection_reuse = o.no_connection_reuse.unwrap_or(false);
+        n.no_vu_connection_reuse = o.no_vu_connection_reuse.unwrap_or(false);
+        match o.batch {
+            None => {}
+            Some(b) if b < 1 => errors.push(format!(
+                "invalid batch {b}: the http.batch parallelism must be at least 1"
+            )),
+            Some(b) => n.batch = b as usize,
+        }
+        match o.batch_per_host {
+            None => {}
+            Some(b) if b < 0 => errors.push(format!(
+                "invalid batchPerHost {b}: must be 0 (no per-host limit) or positive"
+            )),
+            Some(b) => n.batch_per_host = b as usize,
+        }
+        if let Some(tags) = &o.system_tags {
+            let mut set = Vec::new();
+            for t in tags {
+                let t = t.trim().to_ascii_lowercase();
+                match ALL_SYSTEM_TAGS.iter().find(|k| **k == t) {
+                    Some(k) if UNSUPPORTED_SYSTEM_TAGS.contains(k) => errors.push(format!(
+                        "invalid systemTags: `{k}` is not supported by loadgate (it attaches: {})",
+                        supported_tags()
+                    )),
+                    Some(k) => set.push(*k),
+                    None => errors.push(format!(
+                        "invalid systemTags: unknown system tag `{t}` (known: {})",
+                        supported_tags()
+                    )),
+                }
+            }
+            n.system_tags = SystemTags(set);
+        }
+        if errors.is_empty() {
+            Ok(n)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Options with only these `hosts` entries (`name` -> `IP` or `IP:port`).
+    pub fn with_hosts(entries: &[(&str, &str)]) -> Result<NetworkOptions, Vec<String>> {
+        let hosts = entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        NetworkOptions::from_options(&Options {
+            hosts: Some(hosts),
+            ..Options::default()
+        })
+    }
+
+    /// The `hosts` entries as a plain map, for logs and tests.
+    pub fn hosts_map(&self) -> BTreeMap<String, HostTarget> {
+        let mut m: BTreeMap<String, HostTarget> = self
+            .hosts
+            .exact
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        for (_, v, p) in &self.hosts.wildcards {
+            m.insert(p.clone(), *v);
+        }
+        m
+    }
+}
+
+fn supported_tags() -> String {
+    ALL_SYSTEM_TAGS
+        .iter()
+        .filter(|t| !UNSUPPORTED_SYSTEM_TAGS.contains(t))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn opts(v: Value) -> Options {
+        Options::from_json(&v).unwrap().0
+    }
+
+    #[test]
+    fn hosts_exact_port_and_wildcards() {
+        let n = NetworkOptions::from_options(&opts(json!({"hosts": {
+            "a.test": "127.0.0.1",
+            "B.test:8080": "127.0.0.2:9090",
+            "*.wild.test": "127.0.0.3",
+            "*.deeper.wild.test": "127.0.0.4:81",
+        }})))
+        .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(n.hosts.get("A.TEST").unwrap().0.ip, ip("127.0.0.1"));
+        let (t, p) = n.hosts.get("b.test:8080").unwrap();
+        assert_eq!(
+            (t.ip, t.port, p.as_str()),
+            (ip("127.0.0.2"), Some(9090), "b.test:8080")
+        );
+        assert!(n.hosts.get("b.test").is_none());
+        assert_eq!(n.hosts.get("x.wild.test").unwrap().0.ip, ip("127.0.0.3"));
+        assert_eq!(
+            n.hosts.get("x.deeper.wild.test").unwrap().0.ip,
+            ip("127.0.0.4")
+        );
+        assert!(
+            n.hosts.get("wild.test").is_none(),
+            "*.x does not match x itself"
+        );
+    }
+
+    #[test]
+    fn blacklist_cidrs() {
+        let net = IpNet::parse("10.1.2.3/8").unwrap();
+        assert_eq!(net.to_string(), "10.0.0.0/8");
+        assert!(net.contains("10.200.0.1".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(
+            IpNet::parse("::1/128")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+        for bad in ["10.0.0.0/33", "10.0.0.0", "x/8", "10.0.0.0/", "10.0.0.0/-1"] {
+            assert_eq!(
+                IpNet::parse(bad).unwrap_err(),
+                format!("failed to parse CIDR '{bad}': invalid CIDR address: {bad}")
+            );
+        }
+    }
+
+    #[test]
+    fn blocked_patterns_as_k6() {
+        let n = NetworkOptions::from_options(&opts(
+            json!({"blockHostnames": ["*.blocked.test", "exact.test", "*suffix.test"]}),
+        ))
+        .unwrap();
+        assert_eq!(n.blocked.get("a.blocked.test").unwrap().1, "*.blocked.test");
+        assert!(n.blocked.get("blocked.test").is_none());
+        assert!(n.blocked.get("EXACT.test").is_some());
+        assert!(n.blocked.get("a.exact.test").is_none());
+        assert!(n.blocked.get("suffix.test").is_some());
+        assert!(n.blocked.get("mysuffix.test").is_some());
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        let e = NetworkOptions::from_options(&opts(json!({
+            "hosts": {"a.test": "nope", "b c": "1.2.3.4"},
+            "blacklistIPs": ["10.0.0.0/33"],
+            "blockHostnames": ["*.exa mple.com"],
+            "rps": -1,
+            "batch": 0,
+            "batchPerHost": -2,
+            "systemTags": ["bogus", "vu"],
+        })))
+        .unwrap_err();
+        let all = e.join("\n");
+        for needle in [
+            "invalid hosts entry \"a.test\": \"nope\"",
+            "invalid host pattern 'b c'",
+            "invalid blacklistIPs: failed to parse CIDR '10.0.0.0/33'",
+            "invalid blockHostnames: invalid hostname pattern '*.exa mple.com'",
+            "invalid rps -1",
+            "invalid batch 0",
+            "invalid batchPerHost -2",
+            "unknown system tag `bogus`",
+            "`vu` is not supported",
+        ] {
+            assert!(all.contains(needle), "{needle:?} not in {all}");
+        }
+        assert_eq!(e.len(), 9, "{all}");
+    }
+
+    #[test]
+    fn system_tags_default_and_subset() {
+        let n = NetworkOptions::from_options(&Options::default()).unwrap();
+        assert!(n.system_tags.has("url") && !n.system_tags.has("ip"));
+        assert_eq!((n.batch, n.batch_per_host, n.rps), (20, 6, None));
+        let n =
+            NetworkOptions::from_options(&opts(json!({"systemTags": ["status", "ip"], "rps": 5})))
+                .unwrap();
+        assert!(
+            n.system_tags.has("status") && n.system_tags.has("ip") && !n.system_tags.has("url")
+        );
+        assert_eq!(n.rps, Some(5));
+    }
+}
