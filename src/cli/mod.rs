@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod config_file;
 pub mod event;
 pub mod exit;
 pub mod logging;
@@ -140,7 +141,7 @@ pub struct EventSendArgs {
 /// `loadgate run` flags; names and meanings as in `k6 run`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct RunArgs {
-    /// The k6 script to run.
+    /// The k6 script to run (`-` reads it from standard input).
     pub script: PathBuf,
     /// Number of VUs (-u).
     #[arg(short = 'u', long)]
@@ -227,6 +228,45 @@ pub struct RunArgs {
     /// VU worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// A JSON config file (k6's `--config`/`-c`, also `K6_CONFIG`): options below the script's.
+    #[arg(short = 'c', long = "config", env = "K6_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// JavaScript compatibility mode: `extended` (default) or `base`; both run the same engine.
+    #[arg(long, env = "K6_COMPATIBILITY_MODE", default_value = "extended")]
+    pub compatibility_mode: String,
+    /// Limit requests per second over the whole test (0 = no limit).
+    #[arg(long)]
+    pub rps: Option<i64>,
+    /// Maximum parallel requests of one http.batch call.
+    #[arg(long)]
+    pub batch: Option<i64>,
+    /// Maximum parallel requests of one http.batch call to one host.
+    #[arg(long)]
+    pub batch_per_host: Option<i64>,
+    /// The system tags attached to samples, comma-separated (k6's names).
+    #[arg(long, value_delimiter = ',')]
+    pub system_tags: Option<Vec<String>>,
+    /// Open a new connection for every request.
+    #[arg(long)]
+    pub no_connection_reuse: bool,
+    /// Do not keep connections from one iteration to the next.
+    #[arg(long)]
+    pub no_vu_connection_reuse: bool,
+    /// Refuse requests to an IP range (CIDR); repeatable or comma-separated.
+    #[arg(long = "blacklist-ip", value_delimiter = ',')]
+    pub blacklist_ip: Vec<String>,
+    /// Refuse requests to host names matching a pattern (`*.example.com`); comma-separated.
+    #[arg(long = "block-hostnames", value_delimiter = ',')]
+    pub block_hostnames: Option<Vec<String>>,
+    /// Minimum duration of one iteration, e.g. 1s.
+    #[arg(long)]
+    pub min_iteration_duration: Option<String>,
+    /// Local source addresses for the VUs (refused: not supported yet).
+    #[arg(long)]
+    pub local_ips: Option<String>,
+    /// DNS resolver settings (refused: loadgate uses the system resolver).
+    #[arg(long)]
+    pub dns: Option<String>,
     /// Start the built-in test target on a free loopback port for this run and pass its URL to
     /// the script as `__ENV.TARGET` (loadgate only; for the quick start and local tries).
     #[arg(long)]

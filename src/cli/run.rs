@@ -116,13 +116,37 @@ fn cli_options(args: &RunArgs) -> Result<Options, String> {
     if args.discard_response_bodies {
         o.discard_response_bodies = Some(true);
     }
+    o.rps = args.rps;
+    o.batch = args.batch;
+    o.batch_per_host = args.batch_per_host;
+    o.system_tags = args.system_tags.clone();
+    if args.no_connection_reuse {
+        o.no_connection_reuse = Some(true);
+    }
+    if args.no_vu_connection_reuse {
+        o.no_vu_connection_reuse = Some(true);
+    }
+    if !args.blacklist_ip.is_empty() {
+        o.blacklist_ips = Some(args.blacklist_ip.clone());
+    }
+    o.block_hostnames = args.block_hostnames.clone();
+    if let Some(d) = &args.min_iteration_duration {
+        o.min_iteration_duration = Some(
+            GoDuration::parse(d).map_err(|e| format!("invalid --min-iteration-duration: {e}"))?,
+        );
+    }
+    o.local_ips = args.local_ips.clone().map(serde_json::Value::String);
+    o.dns = args.dns.clone().map(serde_json::Value::String);
     Ok(o)
 }
 
 /// The `-o` values: the flags, else `K6_OUT` (comma-separated), as k6.
-fn output_names(args: &RunArgs, env: &HashMap<String, String>) -> Vec<String> {
+fn output_names(args: &RunArgs, env: &HashMap<String, String>, file: &[String]) -> Vec<String> {
     if !args.out.is_empty() {
         return args.out.clone();
+    }
+    if env.get("K6_OUT").is_none_or(|v| v.trim().is_empty()) && !file.is_empty() {
+        return file.to_vec();
     }
     env.get("K6_OUT")
         .map(|v| {
@@ -148,9 +172,10 @@ fn generated_testid() -> String {
 pub fn build_outputs(
     args: &RunArgs,
     env: &HashMap<String, String>,
+    file_out: &[String],
 ) -> Result<Vec<Box<dyn Output>>, String> {
     let mut outputs: Vec<Box<dyn Output>> = Vec::new();
-    for spec in output_names(args, env) {
+    for spec in output_names(args, env, file_out) {
         let (name, arg) = spec.split_once('=').unwrap_or((spec.as_str(), ""));
         if name == crate::output::json::OUTPUT_NAME {
             let path = if arg.is_empty() { "-" } else { arg };
@@ -210,6 +235,43 @@ pub async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::InvalidConfig;
         }
     };
+    match args.compatibility_mode.as_str() {
+        // loadgate runs one engine (QuickJS, ES2023 with modules); scripts valid in either of
+        // k6's modes run in it.
+        "extended" | "base" => {}
+        "experimental_enhanced" => {
+            error_line(
+                "compatibility mode \"experimental_enhanced\" (TypeScript) is not supported by loadgate",
+            );
+            return ExitCode::Usage;
+        }
+        other => {
+            error_line(&format!(
+                "invalid compatibility mode \"{other}\". Use: \"extended\", \"base\", \"experimental_enhanced\""
+            ));
+            return ExitCode::Usage;
+        }
+    }
+    let file = match &args.config {
+        Some(path) => match super::config_file::read(path) {
+            Ok(f) => f,
+            Err(e) => {
+                error_line(&e);
+                return ExitCode::InvalidConfig;
+            }
+        },
+        None => super::config_file::ConfigFile::default(),
+    };
+    let script_source = if args.script.as_os_str() == "-" {
+        let mut text = Vec::new();
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut text) {
+            error_line(&format!("cannot read the script from standard input: {e}"));
+            return ExitCode::Usage;
+        }
+        Some(text)
+    } else {
+        None
+    };
     let target_stop = tokio_util::sync::CancellationToken::new();
     if args.local_target {
         match start_local_target(target_stop.clone()).await {
@@ -226,7 +288,9 @@ pub async fn run(args: RunArgs) -> ExitCode {
     config.root = args.root.clone();
     config.env = env;
     config.options_env = std::env::vars().collect::<HashMap<_, _>>();
-    config.outputs = match build_outputs(&args, &config.options_env) {
+    config.script_source = script_source;
+    config.file_options = Some(file.options);
+    config.outputs = match build_outputs(&args, &config.options_env, &file.out) {
         Ok(o) => o,
         Err(e) => {
             error_line(&e);
@@ -392,19 +456,19 @@ mod tests {
     fn outputs_from_flags_or_k6_out() {
         let mut args = RunArgs::default();
         let mut env = HashMap::new();
-        assert!(build_outputs(&args, &env).unwrap().is_empty());
+        assert!(build_outputs(&args, &env, &[]).unwrap().is_empty());
         env.insert(
             "K6_OUT".to_string(),
             "experimental-prometheus-rw".to_string(),
         );
-        let outs = build_outputs(&args, &env).unwrap();
+        let outs = build_outputs(&args, &env, &[]).unwrap();
         assert_eq!(outs.len(), 1);
         assert_eq!(outs[0].name(), "experimental-prometheus-rw");
         args.out = vec!["json=x.json".to_string()];
-        let outs = build_outputs(&args, &env).unwrap();
+        let outs = build_outputs(&args, &env, &[]).unwrap();
         assert_eq!(outs[0].name(), "json");
         args.out = vec!["csv=x.csv".to_string()];
-        let err = build_outputs(&args, &env).err().unwrap();
+        let err = build_outputs(&args, &env, &[]).err().unwrap();
         assert_eq!(
             err,
             "invalid output type 'csv', available types are: experimental-prometheus-rw, json"
@@ -414,7 +478,7 @@ mod tests {
             "K6_PROMETHEUS_RW_TREND_STATS".to_string(),
             "p(x)".to_string(),
         );
-        let err = build_outputs(&args, &env).err().unwrap();
+        let err = build_outputs(&args, &env, &[]).err().unwrap();
         assert!(err.contains("K6_PROMETHEUS_RW_TREND_STATS `p(x)`"), "{err}");
     }
 }

@@ -35,6 +35,16 @@ impl ScriptFiles {
     /// Files of the test whose main script is `main`. `root` limits what the script may read; by
     /// default the main script's folder's parent (so the common `scripts/` + `data/` layout works).
     pub fn new(main: &Path, root: Option<&Path>) -> Result<Self, FileError> {
+        Self::with_source(main, None, root)
+    }
+
+    /// As [`ScriptFiles::new`], with the main script's text given (`k6 run -`, read from stdin)
+    /// instead of read from `main`, which then only names it and places its folder.
+    pub fn with_source(
+        main: &Path,
+        source: Option<Vec<u8>>,
+        root: Option<&Path>,
+    ) -> Result<Self, FileError> {
         let cwd = std::env::current_dir().map_err(|e| FileError::Unreadable {
             path: main.display().to_string(),
             reason: e.to_string(),
@@ -58,7 +68,18 @@ impl ScriptFiles {
             root,
             cache: Mutex::new(HashMap::new()),
         };
-        files.read_path(&files.main.clone())?;
+        match source {
+            Some(text) => {
+                files
+                    .cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(files.main.clone(), Arc::from(text));
+            }
+            None => {
+                files.read_path(&files.main.clone())?;
+            }
+        }
         Ok(files)
     }
 

@@ -46,6 +46,10 @@ pub struct RunConfig {
     pub env: BTreeMap<String, String>,
     /// The environment read for `K6_*` option variables.
     pub options_env: HashMap<String, String>,
+    /// The main script's text when it does not come from `script` (`k6 run -`: stdin).
+    pub script_source: Option<Vec<u8>>,
+    /// Options below the script's (`--config` file), as k6: defaults < file < script.
+    pub file_options: Option<Options>,
     /// Options between the script's and the `K6_*` environment's (the service's workload).
     pub workload: Option<Options>,
     /// Options above everything else (command-line flags).
@@ -77,6 +81,8 @@ impl RunConfig {
             root: None,
             env: BTreeMap::new(),
             options_env: HashMap::new(),
+            script_source: None,
+            file_options: None,
             workload: None,
             overrides: Options::default(),
             no_thresholds: false,
@@ -153,7 +159,8 @@ pub struct RunOutcome {
 
 /// Runs one test to its end.
 pub async fn run(mut config: RunConfig) -> Result<RunOutcome, RunFailure> {
-    let files = ScriptFiles::new(&config.script, config.root.as_deref())
+    let source = config.script_source.take();
+    let files = ScriptFiles::with_source(&config.script, source, config.root.as_deref())
         .map_err(|e| RunFailure::Usage(format!("cannot read the script: {e}")))?;
     let workers = config
         .workers
@@ -178,14 +185,29 @@ fn plan(config: &mut RunConfig, runner: &JsRunner) -> Result<(TestPlan, NetworkO
         Some(s) => serde_json::from_str(s).map_err(|e| format!("invalid options: {e}"))?,
         None => Value::Object(Default::default()),
     };
-    let mut options = Options::from_script(&script_json).map_err(|e| e.to_string())?;
+    let script = Options::from_script(&script_json).map_err(|e| e.to_string())?;
+    let mut options = match config.file_options.take() {
+        Some(file) => file.apply(script, "script"),
+        None => script,
+    };
     if let Some(w) = config.workload.take() {
         options = options.apply(w, "workload");
     }
     let env = Options::from_env(&config.options_env).map_err(|e| e.to_string())?;
     let overrides = std::mem::take(&mut config.overrides);
     let consolidated = Options::consolidate(options, env, overrides);
-    let network = NetworkOptions::from_options(&consolidated).map_err(|e| e.join("\n"))?;
+    let mut problems = crate::engine::options::support::refusals(&consolidated);
+    let network = match NetworkOptions::from_options(&consolidated) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            problems.extend(e);
+            None
+        }
+    };
+    let network = match network {
+        Some(n) if problems.is_empty() => n,
+        _ => return Err(problems.join("\n")),
+    };
     let plan = TestPlan::new(consolidated).map_err(|e| e.to_string())?;
     let exports = &runner.info().exports;
     for name in plan.exec_names() {

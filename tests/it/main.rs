@@ -11,6 +11,7 @@ mod cli_bad_input;
 mod cli_http_debug;
 mod cli_jslib;
 mod cli_json_output;
+mod cli_options;
 mod cli_segments;
 mod conformance;
 mod packaging;

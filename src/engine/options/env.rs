@@ -127,6 +127,12 @@ impl Options {
         o.block_hostnames = get("K6_BLOCK_HOSTNAMES").map(list);
         o.paused = boolean("K6_PAUSED")?;
         o.console_output = string("K6_CONSOLE_OUTPUT");
+        // Read so that they are refused loudly (support::refusals), never silently dropped.
+        let raw = |k: &str| get(k).map(|v| serde_json::Value::String(v.to_string()));
+        o.dns = raw("K6_DNS");
+        o.local_ips = raw("K6_LOCAL_IPS");
+        o.tls_cipher_suites = raw("K6_TLS_CIPHER_SUITES");
+        o.tls_auth = raw("K6_TLSAUTH");
         Ok(o)
     }
 }

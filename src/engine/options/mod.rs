@@ -7,6 +7,7 @@ pub mod env;
 pub mod network;
 pub mod plan;
 pub mod scenarios;
+pub mod support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -92,7 +93,8 @@ pub struct Options {
     pub cloud: Option<Value>,
 }
 
-/// Keys k6 knows in `options` (anything else is warned about and ignored).
+/// Keys k6 knows in `options` (anything else is warned about and ignored). `localIPs` is not one:
+/// k6 reads it only from `K6_LOCAL_IPS`/`--local-ips` (`json:"-"`).
 const KNOWN_KEYS: &[&str] = &[
     "vus",
     "duration",
@@ -134,7 +136,6 @@ const KNOWN_KEYS: &[&str] = &[
     "noCookiesReset",
     "discardResponseBodies",
     "consoleOutput",
-    "localIPs",
     "cloud",
 ];
 
@@ -162,6 +163,22 @@ pub const DEFAULT_SYSTEM_TAGS: &[&str] = &[
 /// k6's default user agent.
 pub const DEFAULT_USER_AGENT: &str = "Grafana k6/1.1.0";
 
+/// The serde error of a whole `options` object, told as "the option `key` has value `v`": each
+/// key is tried alone to find the one that does not parse.
+fn name_bad_field(known: &Map<String, Value>, whole: &serde_json::Error) -> String {
+    for (k, v) in known {
+        let one: Map<String, Value> = [(k.clone(), v.clone())].into_iter().collect();
+        if let Err(e) = serde_json::from_value::<Options>(Value::Object(one)) {
+            let mut shown = v.to_string();
+            if shown.len() > 80 {
+                shown = format!("{}...", &shown[..77]);
+            }
+            return format!("option `{k}` has an invalid value {shown}: {e}");
+        }
+    }
+    whole.to_string()
+}
+
 impl Options {
     /// Reads the script's exported `options`. `null`/absent means no options. Unknown keys are
     /// returned (k6 warns about them and goes on); [`Options::from_script`] logs them.
@@ -185,8 +202,10 @@ impl Options {
             .filter(|(k, _)| KNOWN_KEYS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let opts: Options = serde_json::from_value(Value::Object(known))
-            .map_err(|e| OptionsError::Json(e.to_string()))?;
+        let opts: Options = match serde_json::from_value(Value::Object(known.clone())) {
+            Ok(o) => o,
+            Err(e) => return Err(OptionsError::Json(name_bad_field(&known, &e))),
+        };
         Ok((opts, unknown))
     }
 
