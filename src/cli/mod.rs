@@ -261,7 +261,7 @@ pub struct RunArgs {
     /// Minimum duration of one iteration, e.g. 1s.
     #[arg(long)]
     pub min_iteration_duration: Option<String>,
-    /// Local source addresses for the VUs (refused: not supported yet).
+    /// Source addresses of the VUs: IPs, `a-b` ranges, CIDRs; VU n takes address n.
     #[arg(long)]
     pub local_ips: Option<String>,
     /// DNS resolver settings (refused: loadgate uses the system resolver).

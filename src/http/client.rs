@@ -105,6 +105,7 @@ impl HttpClient {
         let keep_body = req.response_type != ResponseType::None;
         let opts = ConnectOptions {
             net: &self.config.net,
+            local_ip: self.config.local_ip,
             insecure_skip_tls_verify: self.config.insecure_skip_tls_verify,
         };
 

@@ -49,6 +49,8 @@ pub(crate) struct ConnectTimings {
 pub(crate) struct ConnectOptions<'a> {
     /// `hosts`, `blacklistIPs`, `blockHostnames`.
     pub net: &'a NetworkOptions,
+    /// `localIPs`: bind the socket to this source address first.
+    pub local_ip: Option<IpAddr>,
     pub insecure_skip_tls_verify: bool,
 }
 
@@ -64,7 +66,7 @@ pub(crate) async fn connect(
     let addr = addr?;
 
     let t1 = Instant::now();
-    let tcp = TcpStream::connect(addr)
+    let tcp = dial(addr, opts.local_ip)
         .await
         .map_err(|e| error_code::from_connect_error(&e, addr));
     timings.connecting = t1.elapsed();
@@ -103,6 +105,20 @@ pub(crate) async fn connect(
         tls_version,
         tls_suite,
     })
+}
+
+/// TCP connect, from `local` (port chosen by the system) when given.
+async fn dial(addr: SocketAddr, local: Option<IpAddr>) -> std::io::Result<TcpStream> {
+    let Some(ip) = local else {
+        return TcpStream::connect(addr).await;
+    };
+    let socket = if ip.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.bind(SocketAddr::new(ip, 0))?;
+    socket.connect(addr).await
 }
 
 async fn tls_handshake(

@@ -26,6 +26,8 @@ pub struct ClientConfig {
     pub net: Arc<NetworkOptions>,
     /// `noConnectionReuse`: a new connection for every request, sent with `Connection: close`.
     pub no_connection_reuse: bool,
+    /// `localIPs`: the source address this VU's connections bind to.
+    pub local_ip: Option<std::net::IpAddr>,
     /// `rps`: the test-wide request rate limit, shared by every VU.
     pub rps: Option<Arc<RateLimiter>>,
     /// `discardResponseBodies`: the binding uses it to pick [`ResponseType::None`] as default.
@@ -42,6 +44,7 @@ impl Default for ClientConfig {
             insecure_skip_tls_verify: false,
             net: Arc::new(NetworkOptions::default()),
             no_connection_reuse: false,
+            local_ip: None,
             rps: None,
             discard_response_bodies: false,
             max_idle_per_host: 6,

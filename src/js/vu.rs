@@ -110,7 +110,7 @@ pub async fn spawn_vu(
                 }
             };
             let settings = shared.settings();
-            let http = Rc::new(HttpClient::new(client_config(&settings)));
+            let http = Rc::new(HttpClient::new(client_config(&settings, ids)));
             let jar = http.jar().clone();
             let body_shared = shared.clone();
             let stack_range = (stack.limit().get(), stack.base().get());
@@ -140,14 +140,19 @@ pub async fn spawn_vu(
 }
 
 /// The VU's HTTP client settings from the test's.
-fn client_config(settings: &VuSettings) -> ClientConfig {
+fn client_config(settings: &VuSettings, ids: VuIds) -> ClientConfig {
     let net = &settings.network;
+    let local_ip = net
+        .local_ips
+        .as_ref()
+        .and_then(|p| p.for_vu(ids.id_in_instance));
     ClientConfig {
         user_agent: Some(settings.user_agent.clone()),
         insecure_skip_tls_verify: settings.insecure_skip_tls_verify,
         net: net.clone(),
         no_connection_reuse: net.no_connection_reuse,
         rps: settings.rps.clone(),
+        local_ip,
         discard_response_bodies: settings.discard_response_bodies,
         // Go's MaxIdleConnsPerHost is batchPerHost; 0 means Go's default of 2.
         max_idle_per_host: if net.batch_per_host == 0 {

@@ -155,6 +155,31 @@ fn without_the_options_the_guards_script_fails_in_both() {
 }
 
 #[test]
+fn local_ips_bind_each_vu_to_its_address() {
+    let (_rt, url) = target();
+    let t = format!("TARGET={url}");
+    same(
+        &["-e", &t, "local_ips.js"],
+        &[("K6_LOCAL_IPS", "127.0.0.5-127.0.0.6")],
+        None,
+        0,
+    );
+    same(
+        &[
+            "-e",
+            &t,
+            "--local-ips",
+            "127.0.0.5,127.0.0.6",
+            "local_ips.js",
+        ],
+        &[],
+        None,
+        0,
+    );
+    same(&["-e", &t, "local_ips.js"], &[], None, 99);
+}
+
+#[test]
 fn layers_file_script_env_flags_as_k6() {
     let cases: [(Args, Env); 4] = [
         (&["-c", "config.json", "precedence.js"], &[]),
@@ -243,8 +268,8 @@ fn refused_values_name_the_option() {
         (&["--rps=-1", "precedence.js"], &[], "invalid rps -1"),
         (
             &["precedence.js"],
-            &[("K6_LOCAL_IPS", "127.0.0.5")],
-            "option `localIPs` is not supported",
+            &[("K6_LOCAL_IPS", "127.0.0.5-x")],
+            "invalid localIPs \"127.0.0.5-x\": wrong IP range format",
         ),
         (
             &["--dns", "ttl=1m", "precedence.js"],

@@ -160,6 +160,91 @@ fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
     }
 }
 
+/// `localIPs` (k6 `IPPool`): comma-separated IPs, `a-b` ranges and CIDRs (an IPv4 CIDR of more
+/// than two addresses without its network and broadcast address); VU `n` binds to address
+/// `(n-1) mod count`, in the order given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpPool {
+    /// (first address, how many), IPv4 addresses as IPv4-mapped `u128`s.
+    blocks: Vec<(IpAddr, u128)>,
+    count: u128,
+}
+
+fn ip_bits(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+fn ip_add(ip: IpAddr, n: u128) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(((u32::from(v4) as u128 + n) as u32).into()),
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6).wrapping_add(n)).into()),
+    }
+}
+
+impl IpPool {
+    /// Parses k6's `localIPs` text; errors are k6's.
+    pub fn parse(s: &str) -> Result<IpPool, String> {
+        let mut blocks = Vec::new();
+        let mut count: u128 = 0;
+        for part in s.split(',') {
+            let (first, n) = if let Some((a, b)) = part.split_once('-') {
+                let bad = || format!("wrong IP range format: {part}");
+                let a: IpAddr = a.parse().map_err(|_| bad())?;
+                let b: IpAddr = b.parse().map_err(|_| bad())?;
+                if a.is_ipv4() != b.is_ipv4() {
+                    return Err(format!("mixed IP range format: {part}"));
+                }
+                let (x, y) = (ip_bits(a), ip_bits(b));
+                if y < x {
+                    return Err(format!("negative IP range: {part}"));
+                }
+                (a, y - x + 1)
+            } else if part.contains('/') {
+                let net =
+                    IpNet::parse(part).map_err(|_| format!("parseCIDR() failed parsing {part}"))?;
+                let host_bits =
+                    if net.network.is_ipv4() { 32 } else { 128 } - u32::from(net.prefix);
+                let n = if host_bits >= 128 {
+                    u128::MAX
+                } else {
+                    1u128 << host_bits
+                };
+                if net.network.is_ipv4() && n > 2 {
+                    (ip_add(net.network, 1), n - 2)
+                } else {
+                    (net.network, n)
+                }
+            } else {
+                let ip: IpAddr = part
+                    .parse()
+                    .map_err(|_| format!("{part} is not a valid IP, IP range or CIDR"))?;
+                (ip, 1)
+            };
+            blocks.push((first, n));
+            count = count.saturating_add(n);
+        }
+        Ok(IpPool { blocks, count })
+    }
+
+    /// The address of the VU with 1-based id `vu` on this instance.
+    pub fn for_vu(&self, vu: u64) -> Option<IpAddr> {
+        if self.count == 0 {
+            return None;
+        }
+        let mut index = u128::from(vu.saturating_sub(1)) % self.count;
+        for (first, n) in &self.blocks {
+            if index < *n {
+                return Some(ip_add(*first, index));
+            }
+            index -= n;
+        }
+        None
+    }
+}
+
 /// The enabled system tags (`systemTags`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SystemTags(Vec<&'static str>);
@@ -200,6 +285,8 @@ pub struct NetworkOptions {
     /// `batchPerHost`; `0` = no per-host limit (k6's `MultiSlotLimiter(0)`).
     pub batch_per_host: usize,
     pub system_tags: SystemTags,
+    /// `localIPs` (`K6_LOCAL_IPS`, `--local-ips`): the source addresses of the VUs.
+    pub local_ips: Option<IpPool>,
 }
 
 impl Default for NetworkOptions {
@@ -215,6 +302,7 @@ impl Default for NetworkOptions {
             batch: 20,
             batch_per_host: 6,
             system_tags: SystemTags::default(),
+            local_ips: None,
         }
     }
 }
@@ -342,6 +430,17 @@ impl NetworkOptions {
                 }
             }
             n.system_tags = SystemTags(set);
+        }
+        match &o.local_ips {
+            None => {}
+            Some(Value::String(text)) if text.is_empty() => {}
+            Some(Value::String(text)) => match IpPool::parse(text) {
+                Ok(pool) => n.local_ips = Some(pool),
+                Err(e) => errors.push(format!("invalid localIPs \"{text}\": {e}")),
+            },
+            Some(other) => errors.push(format!(
+                "invalid localIPs {other}: use a string of IPs, ranges and CIDRs"
+            )),
         }
         if errors.is_empty() {
             Ok(n)
@@ -484,6 +583,29 @@ mod tests {
             assert!(all.contains(needle), "{needle:?} not in {all}");
         }
         assert_eq!(e.len(), 9, "{all}");
+    }
+
+    #[test]
+    fn local_ip_pools_as_k6() {
+        let p = IpPool::parse("127.0.0.5-127.0.0.6,10.0.0.0/30,::1").unwrap();
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(p.for_vu(1), ip("127.0.0.5"));
+        assert_eq!(p.for_vu(2), ip("127.0.0.6"));
+        assert_eq!(p.for_vu(3), ip("10.0.0.1"), "network address skipped");
+        assert_eq!(p.for_vu(4), ip("10.0.0.2"));
+        assert_eq!(p.for_vu(5), ip("::1"));
+        assert_eq!(p.for_vu(6), ip("127.0.0.5"), "wraps around");
+        assert_eq!(
+            IpPool::parse("1.2.3.4/32").unwrap().for_vu(1),
+            ip("1.2.3.4")
+        );
+        for (bad, msg) in [
+            ("x", "x is not a valid IP, IP range or CIDR"),
+            ("1.2.3.4-::1", "mixed IP range format: 1.2.3.4-::1"),
+            ("1.2.3.9-1.2.3.4", "negative IP range: 1.2.3.9-1.2.3.4"),
+        ] {
+            assert_eq!(IpPool::parse(bad).unwrap_err(), msg);
+        }
     }
 
     #[test]

@@ -122,7 +122,10 @@ pub const CONSUMERS: &[(&str, Treatment)] = &[
         "consoleOutput",
         OwnedElsewhere("issue 12: --console-output"),
     ),
-    ("localIPs", Refused),
+    (
+        "localIPs",
+        Consumed("network::IpPool -> js::vu -> http::conn (source address)"),
+    ),
     (
         "cloud",
         Consumed("k6 run ignores it locally (cloud settings); so does loadgate"),
@@ -160,7 +163,6 @@ pub fn refusals(o: &Options) -> Vec<String> {
             "dns" => {
                 "loadgate uses the system resolver (k6's ttl/select/policy are not implemented)"
             }
-            "localIPs" => "binding VUs to local source addresses is not supported yet",
             _ => "not supported",
         };
         out.push(format!(
