@@ -15,6 +15,7 @@
 //! - [`service`]: `loadgate serve`, the Keptn test service (HTTP, NATS, job manager, shutdown).
 //! - [`output`]: the end-of-test summary (text, export JSON, handleSummary data) and Prometheus
 //!   remote write.
+//! - [`term`]: the terminal streams (banner, progress, summary on stdout) and k6's log formats.
 //! - [`target`]: an httpbin-like loopback HTTP server for the quick start, tests and benchmarks.
 
 pub mod cli;
@@ -27,4 +28,5 @@ pub mod output;
 pub mod run;
 pub mod service;
 pub mod target;
+pub mod term;
 pub mod workload;

@@ -15,7 +15,10 @@ fn main() {
             std::process::exit(if usage { 255 } else { 0 });
         }
     };
-    loadgate::cli::init_tracing();
+    if let Err(e) = loadgate::cli::init_tracing(&cli) {
+        loadgate::term::log::error(&e);
+        std::process::exit(255);
+    }
     let code = match cli.command {
         Command::Version => {
             println!("loadgate {}", env!("CARGO_PKG_VERSION"));
@@ -29,7 +32,7 @@ fn main() {
         {
             Ok(rt) => rt.block_on(loadgate::cli::dispatch(command)),
             Err(e) => {
-                eprintln!("ERRO[0000] cannot start the runtime: {e}");
+                loadgate::term::log::error(&format!("cannot start the runtime: {e}"));
                 1
             }
         },

@@ -1,79 +1,55 @@
-//! Log lines in k6's terminal format: `WARN[0003] Request Failed error="..."`, on stderr, so
-//! loadgate's own logs read like the k6 output users know. `LOADGATE_LOG` (or `RUST_LOG`) sets the
-//! filter; the default shows warnings and errors.
+//! Sets up logging from the global flags (`--log-format`, `--log-output`, `--verbose`, with k6's
+//! `K6_LOG_FORMAT` / `K6_LOG_OUTPUT` variables) and installs the `tracing` subscriber that writes
+//! through [`crate::term::log`]. `LOADGATE_LOG` (or `RUST_LOG`) overrides the filter of loadgate's
+//! own logs; by default `run` shows warnings and errors (`--verbose`: debug), `serve` shows every
+//! test's lifecycle at info with wall-clock times.
 
-use std::fmt;
-use std::sync::OnceLock;
-use std::time::Instant;
+use tracing::Level;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
-use tracing_subscriber::registry::LookupSpan;
+use super::{Cli, Command};
+use crate::term::log::{LogConfig, LogFormat, LogLayer, LogOutput};
+use crate::term::{self, Streams};
 
-static STARTED: OnceLock<Instant> = OnceLock::new();
+pub use crate::term::log::{elapsed_secs, level_short as level_name};
 
-/// Seconds since the process started, as k6 prints them in `INFO[0003]`.
-pub fn elapsed_secs() -> u64 {
-    STARTED.get_or_init(Instant::now).elapsed().as_secs()
+fn env(k: &str) -> Option<String> {
+    std::env::var_os(k).map(|v| v.to_string_lossy().into_owned())
 }
 
-/// k6's four-letter level names.
-pub fn level_name(level: &Level) -> &'static str {
-    match *level {
-        Level::ERROR => "ERRO",
-        Level::WARN => "WARN",
-        Level::INFO => "INFO",
-        Level::DEBUG => "DEBU",
-        Level::TRACE => "TRAC",
-    }
-}
-
-struct K6Format;
-
-impl<S, N> FormatEvent<S, N> for K6Format
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        write!(
-            writer,
-            "{}[{:04}] ",
-            level_name(event.metadata().level()),
-            elapsed_secs()
-        )?;
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        if let Some(scope) = ctx.event_scope() {
-            for span in scope.from_root() {
-                if let Some(fields) = span
-                    .extensions()
-                    .get::<tracing_subscriber::fmt::FormattedFields<N>>()
-                    && !fields.is_empty()
-                {
-                    write!(writer, " {fields}")?;
-                }
-            }
-        }
-        writeln!(writer)
-    }
-}
-
-/// Installs the subscriber (once).
-pub fn init() {
-    STARTED.get_or_init(Instant::now);
-    let filter = std::env::var("LOADGATE_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "warn".to_string());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .event_format(K6Format)
+/// Fixes the terminal facts and the log configuration, and installs the subscriber. An invalid
+/// `--log-output` is an error (k6 exits -1).
+pub fn init(cli: &Cli) -> Result<(), String> {
+    let no_color_flag = match &cli.command {
+        Command::Run(args) => args.no_color,
+        _ => false,
+    };
+    let streams = Streams::detect(no_color_flag, &env);
+    term::init(streams);
+    let service = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
+    let g = &cli.global;
+    let format = LogFormat::parse(g.log_format.as_deref().unwrap_or(""));
+    let output = LogOutput::parse(&g.log_output).map_err(|e| e.to_string())?;
+    let config = LogConfig {
+        format,
+        output,
+        level: if g.verbose { Level::DEBUG } else { Level::INFO },
+        timestamps: service,
+        no_color: streams.no_color,
+    };
+    term::log::configure(config).map_err(|e| e.to_string())?;
+    let default_filter = match (g.verbose, service) {
+        (true, _) => "loadgate=debug,warn",
+        (false, true) => "loadgate=info,warn",
+        (false, false) => "warn",
+    };
+    let filter = env("LOADGATE_LOG")
+        .or_else(|| env("RUST_LOG"))
+        .unwrap_or_else(|| default_filter.to_string());
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new(filter))
+        .with(LogLayer)
         .try_init();
+    Ok(())
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod banner;
 pub mod config_file;
 pub mod event;
 pub mod exit;
@@ -17,8 +18,25 @@ pub mod serve;
 #[derive(Debug, Parser)]
 #[command(name = "loadgate", version, about, disable_help_subcommand = true)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Flags of every subcommand, as k6's root flags (`k6 --log-format json run x.js` and
+/// `k6 run --log-format json x.js` both work).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Log format: `json`, `raw`, or k6's default text (colored on a terminal, logfmt otherwise).
+    #[arg(long, global = true, env = "K6_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Where logs go: `stderr`, `stdout`, `none` or `file=PATH[,level=LEVEL]`.
+    #[arg(long, global = true, env = "K6_LOG_OUTPUT", default_value = "stderr")]
+    pub log_output: String,
+    /// Debug logs (-v).
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,9 +206,12 @@ pub struct RunArgs {
     /// No progress output (-q).
     #[arg(short = 'q', long)]
     pub quiet: bool,
-    /// No colors in the output.
+    /// No colors in the output (also `NO_COLOR`, `K6_NO_COLOR`).
     #[arg(long)]
     pub no_color: bool,
+    /// Write `console.*` lines to this file instead of the log (`K6_CONSOLE_OUTPUT`).
+    #[arg(long)]
+    pub console_output: Option<String>,
     /// Pass the process environment to `__ENV` (default true).
     #[arg(long, env = "K6_INCLUDE_SYSTEM_ENV_VARS", default_value_t = true, action = clap::ArgAction::Set)]
     pub include_system_env_vars: bool,
@@ -281,9 +302,9 @@ pub struct TargetArgs {
     pub addr: String,
 }
 
-/// Logs go to stderr in k6's format; see [`logging`].
-pub fn init_tracing() {
-    logging::init();
+/// Sets up the terminal and logging from the flags; see [`logging`]. Errors are k6's texts.
+pub fn init_tracing(cli: &Cli) -> Result<(), String> {
+    logging::init(cli)
 }
 
 /// Runs a subcommand on the control runtime; returns the process exit code.
@@ -302,7 +323,7 @@ async fn target(args: TargetArgs) -> i32 {
     let listener = match tokio::net::TcpListener::bind(&args.addr).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("ERRO[0000] cannot listen on {}: {e}", args.addr);
+            crate::term::log::error(&format!("cannot listen on {}: {e}", args.addr));
             return 1;
         }
     };
@@ -318,7 +339,7 @@ async fn target(args: TargetArgs) -> i32 {
     {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("ERRO[0000] target stopped: {e}");
+            crate::term::log::error(&format!("target stopped: {e}"));
             1
         }
     }

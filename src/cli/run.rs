@@ -3,7 +3,7 @@
 //! returned), writes `--summary-export`, and returns k6's exit code.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use super::RunArgs;
@@ -22,10 +22,9 @@ use crate::run::{RunConfig, RunFailure, RunOutcome, RunStatus};
 /// The outputs `-o` accepts.
 pub const OUTPUT_TYPES: &[&str] = &[prometheus::OUTPUT_NAME, crate::output::json::OUTPUT_NAME];
 
-/// Prints one error line in k6's terminal log format.
+/// Logs one error line in k6's log format.
 pub fn error_line(msg: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "ERRO[{:04}] {msg}", super::logging::elapsed_secs());
+    crate::term::log::error(msg);
 }
 
 fn exit_for(e: &RunError) -> ExitCode {
@@ -98,6 +97,7 @@ fn cli_options(args: &RunArgs) -> Result<Options, String> {
     o.execution_segment = args.execution_segment.clone();
     o.execution_segment_sequence = args.execution_segment_sequence.clone();
     o.user_agent = args.user_agent.clone();
+    o.console_output = args.console_output.clone();
     if let Some(mode) = &args.http_debug {
         if mode != "headers" && mode != "full" {
             return Err(format!(
@@ -167,6 +167,28 @@ fn generated_testid() -> String {
     format!("loadgate-{secs}-{:04x}", rand::random::<u16>())
 }
 
+/// The outputs' descriptions for the execution header, in k6's words.
+fn output_descriptions(args: &RunArgs, env: &HashMap<String, String>) -> Vec<String> {
+    output_names(args, env)
+        .iter()
+        .map(|spec| {
+            let (name, arg) = spec.split_once('=').unwrap_or((spec.as_str(), ""));
+            match name {
+                "json" if arg.is_empty() || arg == "-" => "json(stdout)".to_string(),
+                "json" => format!("json ({arg})"),
+                "csv" if arg.is_empty() || arg == "-" => "csv (stdout)".to_string(),
+                "csv" => format!("csv ({arg})"),
+                n if n == prometheus::OUTPUT_NAME => format!(
+                    "Prometheus remote write ({})",
+                    env.get("K6_PROMETHEUS_RW_SERVER_URL")
+                        .map_or("http://localhost:9090/api/v1/write", String::as_str)
+                ),
+                other => other.to_string(),
+            }
+        })
+        .collect()
+}
+
 /// Builds the outputs named by `-o`/`K6_OUT` (`name` or `name=arg`; the argument is ignored, as
 /// k6 v1 does for remote write). Errors are k6's texts (exit 255).
 pub fn build_outputs(
@@ -220,6 +242,10 @@ pub async fn run(args: RunArgs) -> ExitCode {
             ));
             return ExitCode::Usage;
         }
+    }
+    if !args.quiet {
+        let banner = super::banner::banner(crate::term::stdout_colors());
+        crate::term::write(crate::term::Stream::Stdout, &banner);
     }
     let mut env = match script_env(&args) {
         Ok(e) => e,
@@ -301,10 +327,11 @@ pub async fn run(args: RunArgs) -> ExitCode {
     config.overrides = overrides;
     config.no_thresholds = args.no_thresholds;
     config.workers = args.workers;
+    let streams = crate::term::streams();
     config.summary = (!args.no_summary).then(|| SummaryOptions {
-        no_color: args.no_color || !std::io::stdout().is_terminal(),
-        is_stdout_tty: std::io::stdout().is_terminal(),
-        is_stderr_tty: std::io::stderr().is_terminal(),
+        no_color: !crate::term::stdout_colors(),
+        is_stdout_tty: streams.stdout_tty,
+        is_stderr_tty: streams.stderr_tty,
         ..SummaryOptions::default()
     });
     let abort = TestAbort::new();
@@ -312,9 +339,19 @@ pub async fn run(args: RunArgs) -> ExitCode {
     let progress: Arc<Mutex<Option<Progress>>> = Arc::new(Mutex::new(None));
     let slot = progress.clone();
     let show = !args.quiet;
-    config.on_start = Some(Box::new(move |shared, vus_max, planned| {
+    let script_name = args.script.display().to_string();
+    let descriptions = output_descriptions(&args, &config.options_env);
+    let progress_abort = abort.clone();
+    config.on_start = Some(Box::new(move |shared, plan| {
+        let colors = crate::term::stdout_colors();
+        let header = super::banner::execution_header(plan, &script_name, &descriptions, colors);
+        if show {
+            crate::term::write(crate::term::Stream::Stdout, &header);
+        } else {
+            tracing::debug!("{header}");
+        }
         if let Ok(mut p) = slot.lock() {
-            *p = Some(Progress::start(shared, vus_max, planned, show));
+            *p = Some(Progress::start(shared, plan, progress_abort, show));
         }
     }));
     let signals = tokio::spawn(abort_on_signal(abort));
@@ -360,9 +397,10 @@ fn report(args: &RunArgs, outcome: RunOutcome) -> ExitCode {
         match &summary.handled {
             Some(outputs) => write_outputs(outputs),
             None => {
-                let mut out = std::io::stdout().lock();
-                let _ = write!(out, "\n{}\n\n", summary.text);
-                let _ = out.flush();
+                crate::term::write(
+                    crate::term::Stream::Stdout,
+                    &format!("\n{}\n\n", summary.text),
+                );
             }
         }
     }

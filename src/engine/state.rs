@@ -83,6 +83,12 @@ pub struct ScenarioProgress {
     done_iterations: AtomicU64,
     started: OnceLock<Instant>,
     finished: AtomicBool,
+    finished_at: OnceLock<Instant>,
+    /// When the scenarios were scheduled (a scenario waits its startTime from here).
+    created: Instant,
+    /// VUs this scenario holds now, and iterations running now (the progress display).
+    vus_active: AtomicU64,
+    iterations_running: AtomicU64,
 }
 
 impl ScenarioProgress {
@@ -95,7 +101,65 @@ impl ScenarioProgress {
             done_iterations: AtomicU64::new(0),
             started: OnceLock::new(),
             finished: AtomicBool::new(false),
+            finished_at: OnceLock::new(),
+            created: Instant::now(),
+            vus_active: AtomicU64::new(0),
+            iterations_running: AtomicU64::new(0),
         }
+    }
+
+    /// When the scenario was scheduled (its startTime counts from here).
+    pub fn created_at(&self) -> Instant {
+        self.created
+    }
+
+    /// When the executor started (after its startTime), if it has.
+    pub fn started_at(&self) -> Option<Instant> {
+        self.started.get().copied()
+    }
+
+    /// When the executor returned (incl. gracefulStop), if it has.
+    pub fn finished_at(&self) -> Option<Instant> {
+        self.finished_at.get().copied()
+    }
+
+    /// The planned run time (duration, maxDuration or the stages' sum).
+    pub fn planned(&self) -> Duration {
+        Duration::from_nanos(self.planned_ns)
+    }
+
+    /// Iterations done (full ones) and planned (0 for duration-based executors).
+    pub fn iterations(&self) -> (u64, u64) {
+        (
+            self.done_iterations.load(Ordering::Relaxed),
+            self.total_iterations.load(Ordering::Relaxed),
+        )
+    }
+
+    /// VUs this scenario holds now.
+    pub fn vus_active(&self) -> u64 {
+        self.vus_active.load(Ordering::Relaxed)
+    }
+
+    /// Iterations running now.
+    pub fn iterations_running(&self) -> u64 {
+        self.iterations_running.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn vus_changed(&self, activated: bool, n: u64) {
+        if activated {
+            self.vus_active.fetch_add(n, Ordering::Relaxed);
+        } else {
+            self.vus_active.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn iteration_started(&self) {
+        self.iterations_running.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn iteration_ended(&self) {
+        self.iterations_running.fetch_sub(1, Ordering::Relaxed);
     }
 
     pub(crate) fn mark_started(&self) {
@@ -103,6 +167,7 @@ impl ScenarioProgress {
     }
 
     pub(crate) fn mark_finished(&self) {
+        let _ = self.finished_at.set(Instant::now());
         self.finished.store(true, Ordering::Relaxed);
     }
 

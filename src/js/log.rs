@@ -1,26 +1,29 @@
-//! Script-facing log lines in k6's format, on stderr.
+//! Script-facing log lines in k6's format (see [`crate::term::log`]).
 
-use std::io::Write;
+use tracing::Level;
 
 use crate::engine::ScenarioInfo;
 use crate::http::Exchange;
 
 use super::shared::TestShared;
+use crate::term::log;
 
 /// Logs an exception that ended an iteration, as k6 does (`ERRO[0001] Error: ... source=stacktrace`).
-pub fn script_error(shared: &TestShared, text: &str, scenario: &ScenarioInfo) {
-    let secs = shared.elapsed().as_secs();
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
-        "ERRO[{secs:04}] {text}  executor={} scenario={} source=stacktrace",
-        scenario.executor, scenario.name
+pub fn script_error(_shared: &TestShared, text: &str, scenario: &ScenarioInfo) {
+    log::emit(
+        Level::ERROR,
+        text,
+        &[
+            ("executor", scenario.executor.clone()),
+            ("scenario", scenario.name.clone()),
+            ("source", "stacktrace".into()),
+        ],
     );
 }
 
 /// `--http-debug`: the request and the response of an exchange, as k6 logs them
 /// (`INFO[0001] Request: ... source=http-debug`); bodies only with `full`.
-pub fn http_debug(shared: &TestShared, ex: &Exchange, bodies: bool) {
+pub fn http_debug(_shared: &TestShared, ex: &Exchange, bodies: bool) {
     let req = &ex.response.request;
     let mut request = format!("{} {} HTTP/1.1\n", req.method, req.url);
     for (k, values) in &req.headers {
@@ -43,22 +46,15 @@ pub fn http_debug(shared: &TestShared, ex: &Exchange, bodies: bool) {
         response.push_str(&String::from_utf8_lossy(body));
         response.push('\n');
     }
-    let secs = shared.elapsed().as_secs();
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
-        "INFO[{secs:04}] Request:\n{request}  source=http-debug"
-    );
+    let source = [("source", "http-debug".to_string())];
+    log::emit(Level::INFO, &format!("Request:\n{request}"), &source);
     if r.error.is_empty() {
-        let _ = writeln!(
-            err,
-            "INFO[{secs:04}] Response:\n{response}  source=http-debug"
-        );
+        log::emit(Level::INFO, &format!("Response:\n{response}"), &source);
     } else {
-        let _ = writeln!(
-            err,
-            "INFO[{secs:04}] Response error: {}  source=http-debug",
-            r.error
+        log::emit(
+            Level::INFO,
+            &format!("Response error: {}", r.error),
+            &source,
         );
     }
 }

@@ -4,13 +4,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::engine::options::network::NetworkOptions;
 use crate::engine::state::ExecutionState;
 use crate::http::RateLimiter;
 use crate::metrics::{Registry, SampleSender, TagSet};
+use crate::term::log::ConsoleFile;
 
 use super::loader::ScriptFiles;
 
@@ -76,6 +77,8 @@ pub struct TestShared {
     pub started_at: SystemTime,
     /// `exec.test.fail(msg)` was called (k6 exit 110).
     failed: Mutex<Option<String>>,
+    /// `consoleOutput`: where `console.*` lines go instead of the log.
+    console_output: OnceLock<Arc<ConsoleFile>>,
 }
 
 impl TestShared {
@@ -99,7 +102,18 @@ impl TestShared {
             started: Instant::now(),
             started_at: SystemTime::now(),
             failed: Mutex::new(None),
+            console_output: OnceLock::new(),
         }
+    }
+
+    /// The `consoleOutput` file, once set.
+    pub fn console_output(&self) -> Option<&Arc<ConsoleFile>> {
+        self.console_output.get()
+    }
+
+    /// Sends `console.*` lines to `file` from now on (set once options are known).
+    pub fn set_console_output(&self, file: Arc<ConsoleFile>) {
+        let _ = self.console_output.set(file);
     }
 
     /// The current settings.

@@ -28,13 +28,15 @@ use crate::metrics::thresholds::Evaluation;
 use crate::metrics::{Registry, SampleReceiver};
 use crate::output::Output;
 use crate::output::summary::{SummaryOptions, build_data, build_export, text_summary};
+use crate::term::log::ConsoleFile;
 
 pub mod metrics;
 
 pub use metrics::{MetricsLink, MetricsStream};
 
-/// A callback run once the plan is known: the shared state, `vus_max`, the planned duration.
-pub type OnStart = Box<dyn FnOnce(Arc<TestShared>, u64, Duration) + Send>;
+/// A callback run once the plan is known (before VUs are initialised): the shared state and the
+/// plan (for the execution header and the progress display).
+pub type OnStart = Box<dyn FnOnce(Arc<TestShared>, &TestPlan) + Send>;
 
 /// Everything a test run needs.
 pub struct RunConfig {
@@ -64,8 +66,7 @@ pub struct RunConfig {
     pub outputs: Vec<Box<dyn Output>>,
     /// Stops the test from outside (signals, service shutdown, maximum duration).
     pub abort: TestAbort,
-    /// Called once the plan is known (for a progress display): the shared state, `vus_max` and the
-    /// planned duration.
+    /// Called once the plan is known (for the execution header and a progress display).
     pub on_start: Option<OnStart>,
     /// Where this instance meets the others of a distributed test (`None`: alone).
     pub controller: Option<SharedController>,
@@ -272,6 +273,22 @@ async fn run_with(
             return Err(RunFailure::Config(text.join("\n")));
         }
     };
+    if let Some(path) = plan
+        .options
+        .console_output
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    {
+        match ConsoleFile::open(std::path::Path::new(path)) {
+            Ok(f) => shared.set_console_output(Arc::new(f)),
+            Err(e) => {
+                runner.shutdown_vus();
+                return Err(RunFailure::Usage(format!(
+                    "cannot open the console output file {path}: {e}"
+                )));
+            }
+        }
+    }
     shared.set_settings(settings_from(&plan, network));
     if let Ok(mut o) = shared.options_json.write() {
         *o = Some(plan.options_json().to_string());
@@ -285,7 +302,7 @@ async fn run_with(
         return Err(RunFailure::Config(e));
     }
     if let Some(on_start) = config.on_start.take() {
-        on_start(shared.clone(), plan.vus_max(), plan.total_duration());
+        on_start(shared.clone(), &plan);
     }
 
     let stream = MetricsStream::new(engine, std::mem::take(&mut config.outputs));

@@ -34,9 +34,17 @@ fn http_debug_logs_requests_and_responses() {
     )
     .unwrap();
     let headers = run_with("--http-debug", &url, &script);
-    assert!(headers.contains("Request:\nPOST "), "{headers}");
+    // Not a terminal: logfmt lines as k6 writes them, newlines escaped inside the quoted msg.
+    assert!(
+        headers.contains("level=info msg=\"Request:\\nPOST "),
+        "{headers}"
+    );
     assert!(headers.contains("X-Trace: on"), "{headers}");
-    assert!(headers.contains("Response:\nHTTP/1.1 200 OK"), "{headers}");
+    assert!(
+        headers.contains("msg=\"Response:\\nHTTP/1.1 200 OK"),
+        "{headers}"
+    );
+    assert!(headers.contains(" source=http-debug\n"), "{headers}");
     assert!(!headers.contains("secret-body"), "{headers}");
     let full = run_with("--http-debug=full", &url, &script);
     assert!(full.contains("secret-body"), "{full}");

@@ -13,6 +13,7 @@ mod cli_jslib;
 mod cli_json_output;
 mod cli_options;
 mod cli_segments;
+mod cli_terminal;
 mod conformance;
 mod packaging;
 mod prometheus_rw;

@@ -45,7 +45,7 @@ pub(super) async fn run<R: Runner>(
     let index = Arc::new(SegmentedIndex::new(iter_tuple));
     let initial = ctx.pool.take(pre, &hard).await;
     let vus = Arc::new(AtomicU64::new(initial.len() as u64));
-    ctx.state.vu_activated(initial.len() as u64);
+    ctx.vu_activated(initial.len() as u64);
     let idle: Idle<R::Vu> = Arc::new(Mutex::new(initial));
     let initializing = Arc::new(AtomicBool::new(false));
     let mut creating = JoinSet::new();
@@ -79,7 +79,7 @@ pub(super) async fn run<R: Runner>(
                             match ctx.pool.create().await {
                                 Ok(vu) => {
                                     vus.fetch_add(1, Ordering::AcqRel);
-                                    ctx.state.vu_activated(1);
+                                    ctx.vu_activated(1);
                                     lock(&idle).push(vu);
                                 }
                                 Err(e) => tracing::error!(scenario = %ctx.scenario.name, "error while allocating unplanned VU: {e}"),
@@ -103,6 +103,6 @@ pub(super) async fn run<R: Runner>(
     finish_loops(&mut running, end, &soft, &hard, ctx.graceful_stop()).await;
     while creating.join_next().await.is_some() {}
     let vus_back: Vec<R::Vu> = std::mem::take(&mut *lock(&idle));
-    ctx.state.vu_deactivated(vus.load(Ordering::Acquire));
+    ctx.vu_deactivated(vus.load(Ordering::Acquire));
     ctx.pool.put(vus_back);
 }

@@ -123,7 +123,9 @@ impl<R: Runner> ExecCtx<R> {
             interrupt: interrupt.clone(),
             setup_data: self.setup_data.clone(),
         };
+        self.progress.iteration_started();
         let outcome = vu.run_iteration(spec).await;
+        self.progress.iteration_ended();
         // An iteration that completes without ever waiting must not starve the runtime.
         tokio::task::consume_budget().await;
         match &outcome {
@@ -139,6 +141,18 @@ impl<R: Runner> ExecCtx<R> {
             }
         }
         outcome
+    }
+
+    /// `n` VUs start working for this scenario (`vus`, and the scenario's own count).
+    pub(crate) fn vu_activated(&self, n: u64) {
+        self.state.vu_activated(n);
+        self.progress.vus_changed(true, n);
+    }
+
+    /// `n` VUs stop working for this scenario.
+    pub(crate) fn vu_deactivated(&self, n: u64) {
+        self.state.vu_deactivated(n);
+        self.progress.vus_changed(false, n);
     }
 
     /// Emits `dropped_iterations` += n.
@@ -202,7 +216,7 @@ pub(crate) async fn run_vu_loops<R: Runner, F>(
     for mut vu in ctx.pool.take(vus, &hard).await {
         let (ctx, index, soft, hard) = (ctx.clone(), index.clone(), soft.clone(), hard.clone());
         let mut more = more_for();
-        ctx.state.vu_activated(1);
+        ctx.vu_activated(1);
         let near = vu.runtime();
         spawn_near(&mut set, near, async move {
             while !soft.is_cancelled() && !hard.is_cancelled() && more() {
@@ -210,7 +224,7 @@ pub(crate) async fn run_vu_loops<R: Runner, F>(
                     break;
                 }
             }
-            ctx.state.vu_deactivated(1);
+            ctx.vu_deactivated(1);
             vu
         });
     }

@@ -130,7 +130,7 @@ pub(super) async fn run<R: Runner>(
                     return vu;
                 }
                 let token = slot.token(&hard);
-                ctx.state.vu_activated(1);
+                ctx.vu_activated(1);
                 let mut aborted = false;
                 while slot.active.load(Ordering::Acquire)
                     && !soft.is_cancelled()
@@ -143,7 +143,7 @@ pub(super) async fn run<R: Runner>(
                         break;
                     }
                 }
-                ctx.state.vu_deactivated(1);
+                ctx.vu_deactivated(1);
                 if aborted || soft.is_cancelled() || hard.is_cancelled() {
                     return vu;
                 }

@@ -1,6 +1,6 @@
-//! `console.*`: script logs go to stderr in k6's log format (`INFO[0001] text  source=console`).
+//! `console.*`: script logs in k6's log format (`source=console`), or to the `consoleOutput` file.
+//! `console.debug` shows with `--verbose` only, as in k6.
 
-use std::io::Write;
 use std::rc::Rc;
 
 use rquickjs::prelude::Rest;
@@ -8,6 +8,8 @@ use rquickjs::{Ctx, Function, Object, Value};
 
 use crate::js::convert::tag_value;
 use crate::js::state::VuState;
+use crate::term::log;
+use tracing::Level;
 
 fn render<'js>(ctx: &Ctx<'js>, args: &[Value<'js>]) -> String {
     let mut parts = Vec::with_capacity(args.len());
@@ -39,23 +41,24 @@ pub fn install<'js>(
 ) -> rquickjs::Result<()> {
     let console = Object::new(ctx.clone())?;
     for (name, level) in [
-        ("log", "INFO"),
-        ("info", "INFO"),
-        ("warn", "WARN"),
-        ("error", "ERRO"),
-        ("debug", "DEBU"),
+        ("log", Level::INFO),
+        ("info", Level::INFO),
+        ("warn", Level::WARN),
+        ("error", Level::ERROR),
+        ("debug", Level::DEBUG),
     ] {
         let st = state.clone();
         console.set(
             name,
             Function::new(ctx.clone(), move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
-                if level == "DEBU" {
+                if !log::enabled(level) {
                     return;
                 }
                 let text = render(&ctx, &args.0);
-                let secs = st.shared.elapsed().as_secs();
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{level}[{secs:04}] {text}  source=console");
+                match st.shared.console_output() {
+                    Some(file) => file.write(level, &text),
+                    None => log::emit(level, &text, &[("source", "console".into())]),
+                }
             })?,
         )?;
     }
