@@ -168,8 +168,12 @@ fn generated_testid() -> String {
 }
 
 /// The outputs' descriptions for the execution header, in k6's words.
-fn output_descriptions(args: &RunArgs, env: &HashMap<String, String>) -> Vec<String> {
-    output_names(args, env)
+fn output_descriptions(
+    args: &RunArgs,
+    env: &HashMap<String, String>,
+    file: &[String],
+) -> Vec<String> {
+    output_names(args, env, file)
         .iter()
         .map(|spec| {
             let (name, arg) = spec.split_once('=').unwrap_or((spec.as_str(), ""));
@@ -340,7 +344,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
     let slot = progress.clone();
     let show = !args.quiet;
     let script_name = args.script.display().to_string();
-    let descriptions = output_descriptions(&args, &config.options_env);
+    let descriptions = output_descriptions(&args, &config.options_env, &file.out);
     let progress_abort = abort.clone();
     config.on_start = Some(Box::new(move |shared, plan| {
         let colors = crate::term::stdout_colors();
