@@ -1,7 +1,8 @@
 // exact: checks http_reqs http_reqs{error_code:1110} http_req_failed
 // k6 exit: 0
 // `blacklistIPs`: a request whose address (a literal, or a name after `hosts`) is in a range fails
-// with error_code 1110 and "ip is blacklisted" without being sent; other addresses go through.
+// with error_code 1110 and "ip is blacklisted" without being sent, also on a redirect hop; other
+// addresses go through.
 import http from 'k6/http';
 import { check } from 'k6';
 
@@ -12,7 +13,7 @@ export const options = {
   iterations: 1,
   blacklistIPs: ['127.0.0.2/32', '10.0.0.0/8'],
   hosts: { 'banned.test': '127.0.0.2', 'fine.test': '127.0.0.1' },
-  thresholds: { checks: ['rate==1'], 'http_reqs{error_code:1110}': ['count==3'] },
+  thresholds: { checks: ['rate==1'], 'http_reqs{error_code:1110}': ['count==4'] },
 };
 
 export default function () {
@@ -27,4 +28,6 @@ export default function () {
   const fine = http.get(`http://fine.test:${port}/`);
   check(fine, { 'outside the ranges sent': (r) => r.status === 200 });
   check(http.get(`${T}/`), { 'target itself sent': (r) => r.status === 200 });
+  const hop = http.get(`${T}/redirect-to?url=${encodeURIComponent(`http://banned.test:${port}/`)}`);
+  check(hop, { 'redirect into a range fails on that hop': (r) => r.status === 0 && r.error_code === 1110 });
 }
