@@ -107,6 +107,7 @@ impl HttpClient {
             net: &self.config.net,
             local_ip: self.config.local_ip,
             insecure_skip_tls_verify: self.config.insecure_skip_tls_verify,
+            tls: self.config.tls.as_ref(),
         };
 
         loop {

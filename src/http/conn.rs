@@ -52,6 +52,8 @@ pub(crate) struct ConnectOptions<'a> {
     /// `localIPs`: bind the socket to this source address first.
     pub local_ip: Option<IpAddr>,
     pub insecure_skip_tls_verify: bool,
+    /// The test's TLS configuration, when `tlsVersion`/`tlsCipherSuites` are set.
+    pub tls: Option<&'a Arc<tokio_rustls::rustls::ClientConfig>>,
 }
 
 /// Opens a new connection; `timings` is filled in as far as the attempt got, also on error.
@@ -77,7 +79,7 @@ pub(crate) async fn connect(
 
     let (stream, tls_version, tls_suite) = if key.https {
         let t2 = Instant::now();
-        let res = tls_handshake(&key.host, counted, opts.insecure_skip_tls_verify).await;
+        let res = tls_handshake(&key.host, counted, opts).await;
         timings.tls_handshaking = t2.elapsed();
         let s = res?;
         let (_, session) = s.get_ref();
@@ -124,9 +126,12 @@ async fn dial(addr: SocketAddr, local: Option<IpAddr>) -> std::io::Result<TcpStr
 async fn tls_handshake(
     host: &str,
     io: CountingIo<TcpStream>,
-    insecure: bool,
+    opts: &ConnectOptions<'_>,
 ) -> Result<tokio_rustls::client::TlsStream<CountingIo<TcpStream>>, HttpError> {
-    let cfg = tls::config(insecure)?;
+    let cfg = match opts.tls {
+        Some(c) => c.clone(),
+        None => tls::config(opts.insecure_skip_tls_verify)?,
+    };
     let name = tls::server_name(host)?;
     tokio_rustls::TlsConnector::from(cfg)
         .connect(name, io)

@@ -15,6 +15,7 @@ use tokio_rustls::rustls::{
 };
 
 use super::error_code::HttpError;
+use crate::engine::options::network::{TlsChoice, TlsVersion};
 
 /// The shared client configuration for the given verification choice.
 pub(crate) fn config(insecure: bool) -> Result<Arc<ClientConfig>, HttpError> {
@@ -27,9 +28,36 @@ pub(crate) fn config(insecure: bool) -> Result<Arc<ClientConfig>, HttpError> {
 }
 
 fn build(insecure: bool) -> Result<Arc<ClientConfig>, Error> {
-    let provider = Arc::new(ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
+    build_with(insecure, &TlsChoice::default())
+}
+
+/// A client configuration for `tlsVersion`/`tlsCipherSuites` (built once per test; the default
+/// choice is [`config`]'s shared one). TLS 1.3 suites stay enabled, as in Go.
+pub(crate) fn build_with(insecure: bool, choice: &TlsChoice) -> Result<Arc<ClientConfig>, Error> {
+    let mut provider = ring::default_provider();
+    if let Some(allowed) = &choice.tls12_suites {
+        provider.cipher_suites.retain(|s| match s {
+            rustls::SupportedCipherSuite::Tls13(_) => true,
+            rustls::SupportedCipherSuite::Tls12(_) => {
+                let name = go_suite_name(&suite_name(Some(*s)));
+                allowed.iter().any(|a| *a == name)
+            }
+        });
+    }
+    let provider = Arc::new(provider);
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> = match choice.versions {
+        None => vec![&rustls::version::TLS13, &rustls::version::TLS12],
+        Some((min, max)) => [
+            (TlsVersion::Tls13, &rustls::version::TLS13),
+            (TlsVersion::Tls12, &rustls::version::TLS12),
+        ]
+        .into_iter()
+        .filter(|(v, _)| *v >= min && *v <= max)
+        .map(|(_, p)| p)
+        .collect(),
+    };
+    let builder =
+        ClientConfig::builder_with_provider(provider.clone()).with_protocol_versions(&versions)?;
     let mut cfg = if insecure {
         builder
             .dangerous()
@@ -66,6 +94,14 @@ pub(crate) fn suite_name(s: Option<rustls::SupportedCipherSuite>) -> String {
             }
         }
         None => String::new(),
+    }
+}
+
+/// rustls' `..._CHACHA20_POLY1305_SHA256` TLS 1.2 names as Go (and k6) spell them.
+fn go_suite_name(rustls_name: &str) -> String {
+    match rustls_name.strip_suffix("_CHACHA20_POLY1305_SHA256") {
+        Some(head) if head.starts_with("TLS_ECDHE_") => format!("{head}_CHACHA20_POLY1305"),
+        _ => rustls_name.to_string(),
     }
 }
 
@@ -139,6 +175,24 @@ impl ServerCertVerifier for NoVerify {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::options::network::TLS12_SUITES;
+
+    #[test]
+    fn every_tls12_suite_k6_names_exists_in_rustls() {
+        let names: Vec<String> = ring::default_provider()
+            .cipher_suites
+            .iter()
+            .map(|s| go_suite_name(&suite_name(Some(*s))))
+            .collect();
+        for s in TLS12_SUITES {
+            assert!(names.iter().any(|n| n == s), "{s} not in {names:?}");
+        }
+        let only = TlsChoice {
+            versions: Some((TlsVersion::Tls12, TlsVersion::Tls12)),
+            tls12_suites: Some(vec!["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]),
+        };
+        assert!(build_with(false, &only).is_ok());
+    }
 
     #[test]
     fn configs_build_and_errors_map() {

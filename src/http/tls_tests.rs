@@ -108,3 +108,36 @@ async fn https_unknown_authority_gives_1310() {
     assert_eq!(ex.response.error_code, 1310, "{}", ex.response.error);
     assert_eq!(ex.response.error, "x509: unknown authority");
 }
+
+/// `tlsVersion` caps the negotiated version; `tlsCipherSuites` picks the TLS 1.2 suite.
+#[tokio::test]
+async fn tls_version_and_cipher_suites_are_applied() {
+    use crate::engine::options::network::{TlsChoice, TlsVersion};
+    let base = tls_server().await;
+    let choice = TlsChoice {
+        versions: Some((TlsVersion::Tls12, TlsVersion::Tls12)),
+        tls12_suites: Some(vec!["TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305"]),
+    };
+    let cfg = ClientConfig {
+        insecure_skip_tls_verify: true,
+        tls: Some(super::tls::build_with(true, &choice).unwrap()),
+        net: std::sync::Arc::new(
+            crate::engine::options::network::NetworkOptions::with_hosts(&[(
+                "localhost",
+                "127.0.0.1",
+            )])
+            .unwrap(),
+        ),
+        ..Default::default()
+    };
+    let ex = HttpClient::new(cfg)
+        .execute(Request::new("GET", format!("{base}/")))
+        .await;
+    let r = &ex.response;
+    assert_eq!(r.status, 200, "{}", r.error);
+    assert_eq!(r.tls_version, "tls1.2");
+    assert_eq!(
+        r.tls_cipher_suite,
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+    );
+}

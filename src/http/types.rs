@@ -22,6 +22,8 @@ pub struct ClientConfig {
     pub user_agent: Option<String>,
     /// `insecureSkipTLSVerify`: accept any server certificate.
     pub insecure_skip_tls_verify: bool,
+    /// `tlsVersion`/`tlsCipherSuites`: the test's own TLS configuration (else the shared default).
+    pub tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
     /// `hosts`, `blacklistIPs`, `blockHostnames` (shared by every VU of a test).
     pub net: Arc<NetworkOptions>,
     /// `noConnectionReuse`: a new connection for every request, sent with `Connection: close`.
@@ -42,6 +44,7 @@ impl Default for ClientConfig {
         ClientConfig {
             user_agent: Some(DEFAULT_USER_AGENT.to_string()),
             insecure_skip_tls_verify: false,
+            tls: None,
             net: Arc::new(NetworkOptions::default()),
             no_connection_reuse: false,
             local_ip: None,

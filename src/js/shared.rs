@@ -31,6 +31,8 @@ pub struct VuSettings {
     pub min_iteration_duration: Duration,
     /// `hosts`, `blacklistIPs`, `blockHostnames`, connection reuse, `batchPerHost`, `systemTags`.
     pub network: Arc<NetworkOptions>,
+    /// The TLS configuration for `tlsVersion`/`tlsCipherSuites`, built once per test.
+    pub tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
     /// `rps`: one limiter for the whole test.
     pub rps: Option<Arc<RateLimiter>>,
     pub insecure_skip_tls_verify: bool,
@@ -49,6 +51,7 @@ impl Default for VuSettings {
             test_tags: TagSet::new(),
             min_iteration_duration: Duration::ZERO,
             network: Arc::new(NetworkOptions::default()),
+            tls: None,
             rps: None,
             insecure_skip_tls_verify: false,
             http_debug: None,

@@ -149,6 +149,7 @@ fn client_config(settings: &VuSettings, ids: VuIds) -> ClientConfig {
     ClientConfig {
         user_agent: Some(settings.user_agent.clone()),
         insecure_skip_tls_verify: settings.insecure_skip_tls_verify,
+        tls: settings.tls.clone(),
         net: net.clone(),
         no_connection_reuse: net.no_connection_reuse,
         rps: settings.rps.clone(),

@@ -235,6 +235,7 @@ fn settings_from(plan: &TestPlan, network: NetworkOptions) -> VuSettings {
             .map(|d| d.to_std())
             .unwrap_or(Duration::ZERO),
         rps: network.rps.map(|r| Arc::new(RateLimiter::new(r))),
+        tls: None,
         network: Arc::new(network),
         insecure_skip_tls_verify: o.insecure_skip_tls_verify.unwrap_or(false),
         http_debug: match o.http_debug.as_deref() {
@@ -289,7 +290,23 @@ async fn run_with(
             }
         }
     }
-    shared.set_settings(settings_from(&plan, network));
+    let tls = if network.tls.is_default() {
+        None
+    } else {
+        let insecure = plan.options.insecure_skip_tls_verify.unwrap_or(false);
+        match crate::http::tls::build_with(insecure, &network.tls) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                runner.shutdown_vus();
+                return Err(RunFailure::Config(format!(
+                    "invalid tlsVersion/tlsCipherSuites: {e}"
+                )));
+            }
+        }
+    };
+    let mut settings = settings_from(&plan, network);
+    settings.tls = tls;
+    shared.set_settings(settings);
     if let Ok(mut o) = shared.options_json.write() {
         *o = Some(plan.options_json().to_string());
     }

@@ -245,6 +245,159 @@ impl IpPool {
     }
 }
 
+/// TLS protocol versions loadgate can speak (rustls: 1.2 and 1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    Tls12,
+    Tls13,
+}
+
+/// k6's TLS 1.2 cipher suite names that rustls (ring) implements; TLS 1.3 suites are always all
+/// enabled, as in Go, where `tlsCipherSuites` cannot restrict them.
+pub const TLS12_SUITES: &[&str] = &[
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+];
+
+/// Suite names k6 accepts that loadgate cannot offer (RC4, 3DES, CBC, RSA key exchange).
+const GO_ONLY_SUITES: &[&str] = &[
+    "TLS_RSA_WITH_RC4_128_SHA",
+    "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+];
+
+const TLS13_SUITES: &[&str] = &[
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+];
+
+/// `tlsVersion` and `tlsCipherSuites` as the client applies them; `None` = rustls' defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsChoice {
+    /// (min, max), inclusive.
+    pub versions: Option<(TlsVersion, TlsVersion)>,
+    /// The TLS 1.2 suites allowed, by k6 name.
+    pub tls12_suites: Option<Vec<&'static str>>,
+}
+
+impl TlsChoice {
+    pub fn is_default(&self) -> bool {
+        self.versions.is_none() && self.tls12_suites.is_none()
+    }
+}
+
+fn tls_version(v: &Value, field: &str) -> Result<Option<TlsVersion>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => match s.as_str() {
+            "" => Ok(None),
+            "tls1.2" => Ok(Some(TlsVersion::Tls12)),
+            "tls1.3" => Ok(Some(TlsVersion::Tls13)),
+            "tls1.0" | "tls1.1" => Err(format!(
+                "invalid tlsVersion{field}: '{s}' is not supported by loadgate (it speaks tls1.2 and tls1.3)"
+            )),
+            _ => Err(format!(
+                "invalid tlsVersion{field}: unknown TLS version '{s}'"
+            )),
+        },
+        other => Err(format!(
+            "invalid tlsVersion{field} {other}: use \"tls1.2\", \"tls1.3\" or {{min, max}}"
+        )),
+    }
+}
+
+fn tls_choice(o: &Options, errors: &mut Vec<String>) -> TlsChoice {
+    let mut choice = TlsChoice::default();
+    match &o.tls_version {
+        None => {}
+        Some(Value::Object(m)) => {
+            if let Some(k) = m.keys().find(|k| *k != "min" && *k != "max") {
+                errors.push(format!("invalid tlsVersion: unknown field \"{k}\""));
+            }
+            let min = tls_version(m.get("min").unwrap_or(&Value::Null), ".min");
+            let max = tls_version(m.get("max").unwrap_or(&Value::Null), ".max");
+            match (min, max) {
+                (Ok(a), Ok(b)) => {
+                    let a = a.unwrap_or(TlsVersion::Tls12);
+                    let b = b.unwrap_or(TlsVersion::Tls13);
+                    if a > b {
+                        errors.push("invalid tlsVersion: min is above max".to_string());
+                    } else {
+                        choice.versions = Some((a, b));
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => errors.push(e),
+            }
+        }
+        Some(v) => match tls_version(v, "") {
+            Ok(Some(ver)) => choice.versions = Some((ver, ver)),
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        },
+    }
+    match &o.tls_cipher_suites {
+        None => {}
+        Some(Value::Array(list)) => {
+            let mut suites = Vec::new();
+            for item in list {
+                let name = item.as_str().unwrap_or("");
+                if let Some(s) = TLS12_SUITES.iter().find(|s| **s == name) {
+                    suites.push(*s);
+                } else if TLS13_SUITES.contains(&name) {
+                    // Go cannot restrict TLS 1.3 suites; they stay enabled.
+                } else if GO_ONLY_SUITES.contains(&name) {
+                    errors.push(format!(
+                        "invalid tlsCipherSuites: '{name}' is not supported by loadgate (it offers: {})",
+                        TLS12_SUITES.join(", ")
+                    ));
+                } else {
+                    let shown = item
+                        .as_str()
+                        .map_or_else(|| item.to_string(), str::to_string);
+                    errors.push(format!(
+                        "invalid tlsCipherSuites: unknown cipher suite '{shown}'"
+                    ));
+                }
+            }
+            choice.tls12_suites = Some(suites);
+        }
+        Some(Value::String(s)) if !s.is_empty() => {
+            let items = s
+                .split(',')
+                .map(|x| Value::String(x.trim().to_string()))
+                .collect();
+            let again = Options {
+                tls_cipher_suites: Some(Value::Array(items)),
+                ..Options::default()
+            };
+            choice.tls12_suites = tls_choice(&again, errors).tls12_suites;
+        }
+        Some(Value::String(_)) => {}
+        Some(other) => errors.push(format!(
+            "invalid tlsCipherSuites {other}: use a list of cipher suite names"
+        )),
+    }
+    choice
+}
+
 /// The enabled system tags (`systemTags`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SystemTags(Vec<&'static str>);
@@ -287,6 +440,8 @@ pub struct NetworkOptions {
     pub system_tags: SystemTags,
     /// `localIPs` (`K6_LOCAL_IPS`, `--local-ips`): the source addresses of the VUs.
     pub local_ips: Option<IpPool>,
+    /// `tlsVersion`, `tlsCipherSuites`.
+    pub tls: TlsChoice,
 }
 
 impl Default for NetworkOptions {
@@ -303,6 +458,7 @@ impl Default for NetworkOptions {
             batch_per_host: 6,
             system_tags: SystemTags::default(),
             local_ips: None,
+            tls: TlsChoice::default(),
         }
     }
 }
@@ -431,6 +587,7 @@ impl NetworkOptions {
             }
             n.system_tags = SystemTags(set);
         }
+        n.tls = tls_choice(o, &mut errors);
         match &o.local_ips {
             None => {}
             Some(Value::String(text)) if text.is_empty() => {}
@@ -605,6 +762,47 @@ mod tests {
             ("1.2.3.9-1.2.3.4", "negative IP range: 1.2.3.9-1.2.3.4"),
         ] {
             assert_eq!(IpPool::parse(bad).unwrap_err(), msg);
+        }
+    }
+
+    #[test]
+    fn tls_versions_and_suites() {
+        let n = NetworkOptions::from_options(&opts(json!({"tlsVersion": "tls1.2"}))).unwrap();
+        assert_eq!(n.tls.versions, Some((TlsVersion::Tls12, TlsVersion::Tls12)));
+        let n =
+            NetworkOptions::from_options(&opts(json!({"tlsVersion": {"max": "tls1.2"}}))).unwrap();
+        assert_eq!(n.tls.versions, Some((TlsVersion::Tls12, TlsVersion::Tls12)));
+        let n = NetworkOptions::from_options(&opts(json!({"tlsCipherSuites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"]}))).unwrap();
+        assert_eq!(
+            n.tls.tls12_suites,
+            Some(vec!["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"])
+        );
+        for (v, msg) in [
+            (
+                json!({"tlsVersion": "tls1.9"}),
+                "unknown TLS version 'tls1.9'",
+            ),
+            (
+                json!({"tlsVersion": {"min": "tls1.0"}}),
+                "'tls1.0' is not supported",
+            ),
+            (
+                json!({"tlsVersion": {"min": "tls1.3", "max": "tls1.2"}}),
+                "min is above max",
+            ),
+            (
+                json!({"tlsCipherSuites": ["NOPE"]}),
+                "unknown cipher suite 'NOPE'",
+            ),
+            (
+                json!({"tlsCipherSuites": ["TLS_RSA_WITH_RC4_128_SHA"]}),
+                "'TLS_RSA_WITH_RC4_128_SHA' is not supported",
+            ),
+        ] {
+            let e = NetworkOptions::from_options(&opts(v))
+                .unwrap_err()
+                .join("\n");
+            assert!(e.contains(msg), "{msg:?} not in {e}");
         }
     }
 

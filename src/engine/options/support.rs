@@ -69,8 +69,14 @@ pub const CONSUMERS: &[(&str, Treatment)] = &[
         "insecureSkipTLSVerify",
         Consumed("run::settings_from -> http::tls"),
     ),
-    ("tlsCipherSuites", Refused),
-    ("tlsVersion", Refused),
+    (
+        "tlsCipherSuites",
+        Consumed("network::TlsChoice -> http::tls::build_with"),
+    ),
+    (
+        "tlsVersion",
+        Consumed("network::TlsChoice -> http::tls::build_with"),
+    ),
     ("tlsAuth", Refused),
     ("throw", Consumed("run::settings_from -> k6/http")),
     ("thresholds", Consumed("metrics::engine")),
@@ -158,8 +164,6 @@ pub fn refusals(o: &Options) -> Vec<String> {
         }
         let why = match key.as_str() {
             "tlsAuth" => "client certificates are not supported yet",
-            "tlsVersion" => "loadgate negotiates TLS 1.2 or 1.3 and cannot limit the version yet",
-            "tlsCipherSuites" => "loadgate uses rustls' cipher suites and cannot choose them yet",
             "dns" => {
                 "loadgate uses the system resolver (k6's ttl/select/policy are not implemented)"
             }
