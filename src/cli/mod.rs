@@ -285,7 +285,7 @@ pub struct RunArgs {
     /// Source addresses of the VUs: IPs, `a-b` ranges, CIDRs; VU n takes address n.
     #[arg(long)]
     pub local_ips: Option<String>,
-    /// DNS resolver settings (refused: loadgate uses the system resolver).
+    /// DNS resolution as k6: `ttl=5m,select=random,policy=preferIPv4`.
     #[arg(long)]
     pub dns: Option<String>,
     /// Start the built-in test target on a free loopback port for this run and pass its URL to

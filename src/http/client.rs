@@ -106,6 +106,7 @@ impl HttpClient {
         let opts = ConnectOptions {
             net: &self.config.net,
             local_ip: self.config.local_ip,
+            resolver: self.config.resolver.as_deref(),
             insecure_skip_tls_verify: self.config.insecure_skip_tls_verify,
             tls: self.config.tls.as_ref(),
         };

@@ -15,6 +15,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use super::dns::Resolver;
 use super::error_code::{self, HttpError};
 use super::io::{ConnStats, CountingIo, Stream};
 use super::tls;
@@ -49,6 +50,8 @@ pub(crate) struct ConnectTimings {
 pub(crate) struct ConnectOptions<'a> {
     /// `hosts`, `blacklistIPs`, `blockHostnames`.
     pub net: &'a NetworkOptions,
+    /// `dns`: the test's resolver.
+    pub resolver: Option<&'a Resolver>,
     /// `localIPs`: bind the socket to this source address first.
     pub local_ip: Option<IpAddr>,
     pub insecure_skip_tls_verify: bool,
@@ -63,7 +66,7 @@ pub(crate) async fn connect(
     timings: &mut ConnectTimings,
 ) -> Result<Conn, HttpError> {
     let t0 = Instant::now();
-    let addr = resolve(key, opts.net).await;
+    let addr = resolve(key, opts.net, opts.resolver).await;
     timings.looking_up = t0.elapsed();
     let addr = addr?;
 
@@ -144,7 +147,11 @@ async fn tls_handshake(
 /// IP literals as is, else the system resolver preferring IPv4 (k6's default `preferIPv4`); the
 /// address is then checked against `blacklistIPs`. Runs for every new connection, so for every
 /// redirect hop to another host.
-async fn resolve(key: &PoolKey, net: &NetworkOptions) -> Result<SocketAddr, HttpError> {
+async fn resolve(
+    key: &PoolKey,
+    net: &NetworkOptions,
+    resolver: Option<&Resolver>,
+) -> Result<SocketAddr, HttpError> {
     let bare = key.host.trim_start_matches('[').trim_end_matches(']');
     let literal = bare.parse::<IpAddr>().ok();
     if literal.is_none()
@@ -159,7 +166,10 @@ async fn resolve(key: &PoolKey, net: &NetworkOptions) -> Result<SocketAddr, Http
         Some(a) => a,
         None => match literal {
             Some(ip) => SocketAddr::new(ip, key.port),
-            None => lookup(bare, key.port).await?,
+            None => match resolver {
+                Some(r) => SocketAddr::new(r.lookup(bare).await?, key.port),
+                None => lookup(bare, key.port).await?,
+            },
         },
     };
     if let Some(range) = net.blacklist.iter().find(|n| n.contains(addr.ip())) {

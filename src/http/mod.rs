@@ -12,6 +12,7 @@ mod body;
 mod client;
 mod conn;
 pub mod cookies;
+pub mod dns;
 pub mod error_code;
 mod headers;
 mod hop;

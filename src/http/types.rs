@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::cookies::{CookieJar, ResponseCookie};
+use super::dns::Resolver;
 use super::error_code::HttpError;
 use super::rate::RateLimiter;
 use crate::engine::options::network::NetworkOptions;
@@ -28,6 +29,8 @@ pub struct ClientConfig {
     pub net: Arc<NetworkOptions>,
     /// `noConnectionReuse`: a new connection for every request, sent with `Connection: close`.
     pub no_connection_reuse: bool,
+    /// `dns`: the test's resolver (else the system resolver, first IPv4 address, no cache).
+    pub resolver: Option<Arc<Resolver>>,
     /// `localIPs`: the source address this VU's connections bind to.
     pub local_ip: Option<std::net::IpAddr>,
     /// `rps`: the test-wide request rate limit, shared by every VU.
@@ -47,6 +50,7 @@ impl Default for ClientConfig {
             tls: None,
             net: Arc::new(NetworkOptions::default()),
             no_connection_reuse: false,
+            resolver: None,
             local_ip: None,
             rps: None,
             discard_response_bodies: false,

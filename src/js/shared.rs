@@ -33,6 +33,8 @@ pub struct VuSettings {
     pub network: Arc<NetworkOptions>,
     /// The TLS configuration for `tlsVersion`/`tlsCipherSuites`, built once per test.
     pub tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+    /// `dns`: one resolver (and cache) for the whole test.
+    pub resolver: Option<Arc<crate::http::dns::Resolver>>,
     /// `rps`: one limiter for the whole test.
     pub rps: Option<Arc<RateLimiter>>,
     pub insecure_skip_tls_verify: bool,
@@ -52,6 +54,7 @@ impl Default for VuSettings {
             min_iteration_duration: Duration::ZERO,
             network: Arc::new(NetworkOptions::default()),
             tls: None,
+            resolver: None,
             rps: None,
             insecure_skip_tls_verify: false,
             http_debug: None,

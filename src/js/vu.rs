@@ -153,6 +153,7 @@ fn client_config(settings: &VuSettings, ids: VuIds) -> ClientConfig {
         net: net.clone(),
         no_connection_reuse: net.no_connection_reuse,
         rps: settings.rps.clone(),
+        resolver: settings.resolver.clone(),
         local_ip,
         discard_response_bodies: settings.discard_response_bodies,
         // Go's MaxIdleConnsPerHost is batchPerHost; 0 means Go's default of 2.

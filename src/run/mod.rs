@@ -236,6 +236,7 @@ fn settings_from(plan: &TestPlan, network: NetworkOptions) -> VuSettings {
             .unwrap_or(Duration::ZERO),
         rps: network.rps.map(|r| Arc::new(RateLimiter::new(r))),
         tls: None,
+        resolver: Some(Arc::new(crate::http::dns::Resolver::new(network.dns))),
         network: Arc::new(network),
         insecure_skip_tls_verify: o.insecure_skip_tls_verify.unwrap_or(false),
         http_debug: match o.http_debug.as_deref() {

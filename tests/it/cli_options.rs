@@ -180,6 +180,49 @@ fn local_ips_bind_each_vu_to_its_address() {
 }
 
 #[test]
+fn dns_policy_and_select_as_k6() {
+    let (_rt, url) = target();
+    let t = format!("TARGET={url}");
+    same(&["-e", &t, "-e", "EXPECT=ok", "dns.js"], &[], None, 0);
+    same(
+        &[
+            "-e",
+            &t,
+            "-e",
+            "EXPECT=none",
+            "--dns",
+            "policy=onlyIPv6",
+            "dns.js",
+        ],
+        &[],
+        None,
+        0,
+    );
+    same(
+        &["-e", &t, "-e", "EXPECT=none", "dns.js"],
+        &[("K6_DNS", "ttl=0,policy=onlyIPv6")],
+        None,
+        0,
+    );
+    same(
+        &[
+            "-e",
+            &t,
+            "-e",
+            "EXPECT=ok",
+            "--dns",
+            "ttl=inf,select=roundRobin,policy=onlyIPv4",
+            "dns.js",
+        ],
+        &[],
+        None,
+        0,
+    );
+    // Without the policy the EXPECT=none checks fail in both.
+    same(&["-e", &t, "-e", "EXPECT=none", "dns.js"], &[], None, 99);
+}
+
+#[test]
 fn layers_file_script_env_flags_as_k6() {
     let cases: [(Args, Env); 4] = [
         (&["-c", "config.json", "precedence.js"], &[]),
@@ -273,9 +316,9 @@ fn refused_values_name_the_option() {
             "invalid localIPs \"127.0.0.5-x\": wrong IP range format",
         ),
         (
-            &["--dns", "ttl=1m", "precedence.js"],
+            &["--dns", "select=bogus", "precedence.js"],
             &[],
-            "option `dns` is not supported",
+            "invalid dns: bogus does not belong to DNSSelect values",
         ),
         (
             &["precedence.js"],

@@ -398,6 +398,106 @@ fn tls_choice(o: &Options, errors: &mut Vec<String>) -> TlsChoice {
     choice
 }
 
+/// `dns.select`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsSelect {
+    First,
+    Random,
+    RoundRobin,
+}
+
+/// `dns.policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsPolicy {
+    PreferIpv4,
+    PreferIpv6,
+    OnlyIpv4,
+    OnlyIpv6,
+    Any,
+}
+
+/// The `dns` option; k6's default is `ttl=5m,select=random,policy=preferIPv4`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DnsConfig {
+    /// How long an answer is kept; `None`: not cached (`ttl: "0"`).
+    pub ttl: Option<std::time::Duration>,
+    pub select: DnsSelect,
+    pub policy: DnsPolicy,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            ttl: Some(std::time::Duration::from_secs(300)),
+            select: DnsSelect::Random,
+            policy: DnsPolicy::PreferIpv4,
+        }
+    }
+}
+
+fn dns_field(c: &mut DnsConfig, key: &str, v: &str) -> Result<(), String> {
+    match key {
+        "ttl" => {
+            c.ttl = match v {
+                "0" => None,
+                "inf" => Some(std::time::Duration::from_secs(365 * 24 * 3600)),
+                "" => Some(std::time::Duration::from_secs(300)),
+                other => match crate::engine::duration::GoDuration::parse(other) {
+                    Ok(d) if d.as_nanos() > 0 => Some(d.to_std()),
+                    Ok(d) if d.as_nanos() == 0 => None,
+                    _ => return Err(format!("invalid DNS TTL: {other}")),
+                },
+            }
+        }
+        "select" => {
+            c.select = match v {
+                "first" => DnsSelect::First,
+                "random" => DnsSelect::Random,
+                "roundRobin" => DnsSelect::RoundRobin,
+                other => return Err(format!("{other} does not belong to DNSSelect values")),
+            }
+        }
+        "policy" => {
+            c.policy = match v {
+                "preferIPv4" => DnsPolicy::PreferIpv4,
+                "preferIPv6" => DnsPolicy::PreferIpv6,
+                "onlyIPv4" => DnsPolicy::OnlyIpv4,
+                "onlyIPv6" => DnsPolicy::OnlyIpv6,
+                "any" => DnsPolicy::Any,
+                other => return Err(format!("{other} does not belong to DNSPolicy values")),
+            }
+        }
+        other => return Err(format!("unknown DNS configuration field: {other}")),
+    }
+    Ok(())
+}
+
+/// `dns` as a script object `{ttl, select, policy}` or k6's text `ttl=1m,select=first,...`.
+fn dns_config(v: &Value) -> Result<DnsConfig, String> {
+    let mut c = DnsConfig::default();
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match v {
+                    Value::Null => {}
+                    Value::String(s) => dns_field(&mut c, k, s)?,
+                    other => return Err(format!("{k} must be a string, got {other}")),
+                }
+            }
+        }
+        Value::String(s) => {
+            for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+                let (k, v) = part
+                    .split_once('=')
+                    .ok_or_else(|| format!("no value for key {part}"))?;
+                dns_field(&mut c, k.trim(), v.trim())?;
+            }
+        }
+        other => return Err(format!("use {{ttl, select, policy}}, got {other}")),
+    }
+    Ok(c)
+}
+
 /// The enabled system tags (`systemTags`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SystemTags(Vec<&'static str>);
@@ -442,6 +542,8 @@ pub struct NetworkOptions {
     pub local_ips: Option<IpPool>,
     /// `tlsVersion`, `tlsCipherSuites`.
     pub tls: TlsChoice,
+    /// `dns`.
+    pub dns: DnsConfig,
 }
 
 impl Default for NetworkOptions {
@@ -459,6 +561,7 @@ impl Default for NetworkOptions {
             system_tags: SystemTags::default(),
             local_ips: None,
             tls: TlsChoice::default(),
+            dns: DnsConfig::default(),
         }
     }
 }
@@ -588,6 +691,12 @@ impl NetworkOptions {
             n.system_tags = SystemTags(set);
         }
         n.tls = tls_choice(o, &mut errors);
+        if let Some(v) = &o.dns {
+            match dns_config(v) {
+                Ok(c) => n.dns = c,
+                Err(e) => errors.push(format!("invalid dns: {e}")),
+            }
+        }
         match &o.local_ips {
             None => {}
             Some(Value::String(text)) if text.is_empty() => {}
@@ -803,6 +912,36 @@ mod tests {
                 .unwrap_err()
                 .join("\n");
             assert!(e.contains(msg), "{msg:?} not in {e}");
+        }
+    }
+
+    #[test]
+    fn dns_as_k6() {
+        let n = NetworkOptions::from_options(&opts(
+            json!({"dns": {"ttl": "1m", "select": "first", "policy": "onlyIPv6"}}),
+        ))
+        .unwrap();
+        assert_eq!(
+            n.dns,
+            DnsConfig {
+                ttl: Some(std::time::Duration::from_secs(60)),
+                select: DnsSelect::First,
+                policy: DnsPolicy::OnlyIpv6
+            }
+        );
+        assert_eq!(
+            dns_config(&json!("ttl=0,select=roundRobin")).unwrap().ttl,
+            None
+        );
+        for (v, msg) in [
+            (
+                json!({"select": "bogus"}),
+                "bogus does not belong to DNSSelect values",
+            ),
+            (json!("ttl=1m,x=y"), "unknown DNS configuration field: x"),
+            (json!({"ttl": "-1s"}), "invalid DNS TTL: -1s"),
+        ] {
+            assert_eq!(dns_config(&v).unwrap_err(), msg);
         }
     }
 

@@ -47,7 +47,7 @@ pub const CONSUMERS: &[(&str, Treatment)] = &[
         "rps",
         Consumed("network::NetworkOptions -> http::RateLimiter"),
     ),
-    ("dns", Refused),
+    ("dns", Consumed("network::DnsConfig -> http::dns::Resolver")),
     ("maxRedirects", Consumed("run::settings_from -> k6/http")),
     (
         "userAgent",
@@ -164,9 +164,6 @@ pub fn refusals(o: &Options) -> Vec<String> {
         }
         let why = match key.as_str() {
             "tlsAuth" => "client certificates are not supported yet",
-            "dns" => {
-                "loadgate uses the system resolver (k6's ttl/select/policy are not implemented)"
-            }
             _ => "not supported",
         };
         out.push(format!(
