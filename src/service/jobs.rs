@@ -191,6 +191,14 @@ impl JobManager {
             ),
         };
         let started = build_started(&t, &message);
+        tracing::info!(
+            r#type = %t.ty,
+            project = %t.project,
+            stage = %t.stage,
+            service = %t.service,
+            teststrategy = t.teststrategy.as_deref().unwrap_or("default"),
+            "test accepted"
+        );
         if let Err(e) = responder.send(&started).await {
             tracing::error!(error = %e, "the .started answer was not delivered");
         }
@@ -226,7 +234,12 @@ impl JobManager {
         };
         let f = &result.finished;
         let event = build_finished(&t, f);
-        tracing::info!(status = %f.status, result = %f.result, message = %f.message, "test finished");
+        // A tool error is the operator's business: logged as a warning with its cause.
+        if f.status == "errored" {
+            tracing::warn!(status = %f.status, result = %f.result, detail = %f.message, "test finished");
+        } else {
+            tracing::info!(status = %f.status, result = %f.result, detail = %f.message, "test finished");
+        }
         self.inner
             .metrics
             .tests_finished

@@ -1,5 +1,6 @@
 //! The service's own health metrics on `GET /metrics` (prometheus text format): events received
-//! and refused, tests running, tests finished by status and result. One registry per service,
+//! and refused, tests running, tests finished by status and result; `loadgate_build_info` and the
+//! standard `process_*` metrics (CPU, resident memory, open fds, start time). One registry per service,
 //! so several services in one process (tests) do not collide.
 
 use std::sync::Arc;
@@ -47,6 +48,20 @@ impl ServiceMetrics {
             Opts::new("loadgate_tests_finished_total", "Tests finished"),
             &["status", "result"],
         )?;
+        // Build and process facts, for operators: which version runs, its CPU, memory and fds.
+        let build_info = IntGauge::with_opts(
+            Opts::new(
+                "loadgate_build_info",
+                "The running loadgate build (always 1)",
+            )
+            .const_label("version", env!("CARGO_PKG_VERSION")),
+        )?;
+        build_info.set(1);
+        registry.register(Box::new(build_info))?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         registry.register(Box::new(events_received.clone()))?;
         registry.register(Box::new(events_refused.clone()))?;
         registry.register(Box::new(tests_running.clone()))?;

@@ -26,6 +26,52 @@ fn demo_runs_the_loop_and_prints_the_finished_event() {
         "{stdout}"
     );
     assert!(stdout.contains("\"result\": \"pass\""), "{stdout}");
+    // The service's lifecycle at its default level, with wall-clock times (ms) and quoted values.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "level=info msg=\"test accepted\"",
+        "level=info msg=\"test starting\"",
+        "level=info msg=\"test finished\" detail=\"teststrategy=functional:",
+        " result=pass status=succeeded",
+        " teststrategy=functional",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} not in:\n{stderr}");
+    }
+    let first = stderr
+        .lines()
+        .find(|l| l.contains("test accepted"))
+        .unwrap_or("");
+    assert!(
+        first.starts_with("time=\"20") && &first[25..26] == "." && first[6..31].ends_with("Z\""),
+        "no wall-clock time with milliseconds: {first}"
+    );
+
+    // --log-format json: one JSON object a line.
+    let out = Command::new(env!("CARGO_BIN_EXE_loadgate"))
+        .args([
+            "--log-format",
+            "json",
+            "demo",
+            "--strategy",
+            "functional",
+            "--timeout",
+            "60s",
+        ])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run loadgate demo");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let logs: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|l| l["msg"] == "test finished" && l["status"] == "succeeded"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

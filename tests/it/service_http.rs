@@ -104,6 +104,21 @@ async fn structured_and_binary_events_are_answered_at_the_distributor() {
         m.contains("loadgate_tests_finished_total{result=\"pass\",status=\"succeeded\"} 2"),
         "{m}"
     );
+    // Build and process metrics for operators.
+    assert!(
+        m.contains(&format!(
+            "loadgate_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{m}"
+    );
+    for name in [
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_open_fds ",
+    ] {
+        assert!(m.contains(name), "{name} missing: {m}");
+    }
     svc.shutdown().await;
 }
 
