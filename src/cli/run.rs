@@ -20,7 +20,11 @@ use crate::output::summary::SummaryOptions;
 use crate::run::{RunConfig, RunFailure, RunOutcome, RunStatus};
 
 /// The outputs `-o` accepts.
-pub const OUTPUT_TYPES: &[&str] = &[prometheus::OUTPUT_NAME, crate::output::json::OUTPUT_NAME];
+pub const OUTPUT_TYPES: &[&str] = &[
+    prometheus::OUTPUT_NAME,
+    crate::output::json::OUTPUT_NAME,
+    crate::output::csv::OUTPUT_NAME,
+];
 
 /// Logs one error line in k6's log format.
 pub fn error_line(msg: &str) {
@@ -180,8 +184,11 @@ fn output_descriptions(
             match name {
                 "json" if arg.is_empty() || arg == "-" => "json(stdout)".to_string(),
                 "json" => format!("json ({arg})"),
-                "csv" if arg.is_empty() || arg == "-" => "csv (stdout)".to_string(),
-                "csv" => format!("csv ({arg})"),
+                "csv" => match crate::output::csv::CsvConfig::new(arg, env) {
+                    Ok(c) if c.file_name == "-" => "csv (stdout)".to_string(),
+                    Ok(c) => format!("csv ({})", c.file_name),
+                    Err(_) => "csv".to_string(),
+                },
                 n if n == prometheus::OUTPUT_NAME => format!(
                     "Prometheus remote write ({})",
                     env.get("K6_PROMETHEUS_RW_SERVER_URL")
@@ -190,6 +197,24 @@ fn output_descriptions(
                 other => other.to_string(),
             }
         })
+        .collect()
+}
+
+/// The tag columns of the csv output: `--system-tags`, else `K6_SYSTEM_TAGS`, else k6's default.
+fn csv_columns(args: &RunArgs, env: &HashMap<String, String>) -> Vec<String> {
+    if let Some(t) = &args.system_tags {
+        return t.clone();
+    }
+    if let Some(v) = env.get("K6_SYSTEM_TAGS") {
+        return v
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    crate::engine::options::DEFAULT_SYSTEM_TAGS
+        .iter()
+        .map(|s| s.to_string())
         .collect()
 }
 
@@ -206,6 +231,14 @@ pub fn build_outputs(
         if name == crate::output::json::OUTPUT_NAME {
             let path = if arg.is_empty() { "-" } else { arg };
             outputs.push(Box::new(crate::output::json::JsonOutput::new(path)));
+            continue;
+        }
+        if name == crate::output::csv::OUTPUT_NAME {
+            let config = crate::output::csv::CsvConfig::new(arg, env)
+                .map_err(|e| format!("could not create the 'csv' output: {e}"))?;
+            let output = crate::output::csv::CsvOutput::new(config, &csv_columns(args, env))
+                .map_err(|e| format!("could not create the 'csv' output: {e}"))?;
+            outputs.push(Box::new(output));
             continue;
         }
         if name != prometheus::OUTPUT_NAME {
@@ -509,11 +542,17 @@ mod tests {
         args.out = vec!["json=x.json".to_string()];
         let outs = build_outputs(&args, &env, &[]).unwrap();
         assert_eq!(outs[0].name(), "json");
-        args.out = vec!["csv=x.csv".to_string()];
+        args.out = vec!["influxdb=http://x".to_string()];
         let err = build_outputs(&args, &env, &[]).err().unwrap();
         assert_eq!(
             err,
-            "invalid output type 'csv', available types are: experimental-prometheus-rw, json"
+            "invalid output type 'influxdb', available types are: experimental-prometheus-rw, json, csv"
+        );
+        args.out = vec!["csv=/no/such/folder/x.csv".to_string()];
+        let err = build_outputs(&args, &env, &[]).err().unwrap();
+        assert!(
+            err.starts_with("could not create the 'csv' output: open /no/such/folder/x.csv:"),
+            "{err}"
         );
         args.out = vec!["experimental-prometheus-rw=ignored".to_string()];
         env.insert(

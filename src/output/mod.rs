@@ -5,6 +5,7 @@
 //! - [`summary`]: end-of-test text summary, `--summary-export` JSON, `handleSummary` data.
 //! - [`prometheus`]: Prometheus remote write during the test (`-o experimental-prometheus-rw`).
 //! - [`json`]: every sample as a JSON line, in k6's format (`-o json=FILE`).
+//! - [`csv`]: every sample as a CSV row, in k6's format (`-o csv=FILE`).
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use futures_util::future::BoxFuture;
 use crate::metrics::delta::MetricsDelta;
 use crate::metrics::{Registry, SampleBatch};
 
+pub mod csv;
 pub mod json;
 pub mod prometheus;
 pub mod summary;

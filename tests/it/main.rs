@@ -8,6 +8,7 @@
 mod support;
 
 mod cli_bad_input;
+mod cli_csv_output;
 mod cli_http_debug;
 mod cli_jslib;
 mod cli_json_output;
