@@ -59,12 +59,22 @@ pub(crate) struct ConnectOptions<'a> {
     pub tls: Option<&'a Arc<tokio_rustls::rustls::ClientConfig>>,
 }
 
-/// Opens a new connection; `timings` is filled in as far as the attempt got, also on error.
-pub(crate) async fn connect(
+/// A dialled socket (TCP, plus TLS for https) before any protocol runs on it.
+pub(crate) struct Dialed {
+    pub stream: Stream,
+    pub stats: Arc<ConnStats>,
+    pub remote: SocketAddr,
+    pub tls_version: &'static str,
+    pub tls_suite: Arc<str>,
+}
+
+/// Resolves, dials TCP and does the TLS handshake for https; `timings` is filled in as far as the
+/// attempt got, also on error. Shared by HTTP and WebSocket connections.
+pub(crate) async fn open_stream(
     key: &PoolKey,
     opts: &ConnectOptions<'_>,
     timings: &mut ConnectTimings,
-) -> Result<Conn, HttpError> {
+) -> Result<Dialed, HttpError> {
     let t0 = Instant::now();
     let addr = resolve(key, opts.net, opts.resolver).await;
     timings.looking_up = t0.elapsed();
@@ -92,6 +102,28 @@ pub(crate) async fn connect(
     } else {
         (Stream::Plain(counted), "", Arc::from(""))
     };
+    Ok(Dialed {
+        stream,
+        stats,
+        remote: addr,
+        tls_version,
+        tls_suite,
+    })
+}
+
+/// Opens a new connection; `timings` is filled in as far as the attempt got, also on error.
+pub(crate) async fn connect(
+    key: &PoolKey,
+    opts: &ConnectOptions<'_>,
+    timings: &mut ConnectTimings,
+) -> Result<Conn, HttpError> {
+    let Dialed {
+        stream,
+        stats,
+        remote: addr,
+        tls_version,
+        tls_suite,
+    } = open_stream(key, opts, timings).await?;
 
     let (sender, connection) = http1::Builder::new()
         .title_case_headers(true)

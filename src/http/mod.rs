@@ -21,6 +21,7 @@ pub mod rate;
 mod redirect;
 pub(crate) mod tls;
 mod types;
+pub mod ws;
 
 #[cfg(test)]
 mod tests;

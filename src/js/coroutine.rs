@@ -30,6 +30,8 @@ pub enum Suspend {
     Http(Vec<Request>),
     /// Sleep this long.
     Sleep(Duration),
+    /// Await this protocol future (WebSocket, gRPC: see [`super::io`]) and resume with its output.
+    Io(super::io::IoFuture),
     /// A command finished.
     Done(Reply),
 }
@@ -42,6 +44,8 @@ pub enum Resume {
     Http(Vec<Exchange>),
     /// A [`Suspend::Sleep`] ended.
     Slept,
+    /// The output of a [`Suspend::Io`] future.
+    Io(Box<dyn std::any::Any>),
     /// The iteration was interrupted while suspended: the host function must throw.
     Cancelled,
 }

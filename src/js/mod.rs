@@ -20,6 +20,7 @@
 pub mod convert;
 pub mod coroutine;
 mod event_loop;
+pub mod io;
 mod lifecycle;
 pub mod loader;
 pub mod log;

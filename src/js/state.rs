@@ -85,6 +85,8 @@ pub struct VuState {
     pub jar: Rc<CookieJar>,
     /// Jars made with `new http.CookieJar()`; id n is index n-1 (0 is the VU's jar).
     pub custom_jars: RefCell<Vec<Rc<CookieJar>>>,
+    /// Protocol events (WebSockets, gRPC) waiting for the VU's event loop.
+    pub io: Rc<super::io::IoHub>,
 }
 
 impl VuState {
@@ -119,6 +121,7 @@ impl VuState {
             bytes_received: Cell::new(0),
             jar,
             custom_jars: RefCell::new(Vec::new()),
+            io: Rc::default(),
         }
     }
 

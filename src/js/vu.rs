@@ -140,7 +140,7 @@ pub async fn spawn_vu(
 }
 
 /// The VU's HTTP client settings from the test's.
-fn client_config(settings: &VuSettings, ids: VuIds) -> ClientConfig {
+pub(crate) fn client_config(settings: &VuSettings, ids: VuIds) -> ClientConfig {
     let net = &settings.network;
     let local_ip = net
         .local_ips
@@ -212,6 +212,13 @@ async fn drive(
                     None => Resume::Http(all.await),
                 }
             }
+            Suspend::Io(fut) => match &interrupt {
+                Some(token) => tokio::select! {
+                    out = fut => Resume::Io(out),
+                    _ = token.cancelled() => Resume::Cancelled,
+                },
+                None => Resume::Io(fut.await),
+            },
             Suspend::Sleep(d) => match &interrupt {
                 Some(token) => tokio::select! {
                     _ = tokio::time::sleep(d) => Resume::Slept,
@@ -526,7 +533,7 @@ fn iterate<'js>(
         Ok(()) => IterationOutcome::Completed,
         Err(e) => {
             let text = describe(ctx, e);
-            super::event_loop::clear_timers(ctx);
+            super::event_loop::clear_timers(ctx, state);
             if let Some(msg) = state.aborted.borrow().clone() {
                 IterationOutcome::Aborted(msg)
             } else if state.interrupted.get() {

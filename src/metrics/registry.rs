@@ -111,6 +111,16 @@ pub mod builtin {
         HTTP_REQ_SENDING = 15, "http_req_sending", Trend, Time;
         HTTP_REQ_WAITING = 16, "http_req_waiting", Trend, Time;
         HTTP_REQ_RECEIVING = 17, "http_req_receiving", Trend, Time;
+        WS_SESSIONS = 18, "ws_sessions", Counter, Default;
+        WS_MSGS_SENT = 19, "ws_msgs_sent", Counter, Default;
+        WS_MSGS_RECEIVED = 20, "ws_msgs_received", Counter, Default;
+        WS_PING = 21, "ws_ping", Trend, Time;
+        WS_SESSION_DURATION = 22, "ws_session_duration", Trend, Time;
+        WS_CONNECTING = 23, "ws_connecting", Trend, Time;
+        GRPC_REQ_DURATION = 24, "grpc_req_duration", Trend, Time;
+        GRPC_STREAMS = 25, "grpc_streams", Counter, Default;
+        GRPC_STREAMS_MSGS_SENT = 26, "grpc_streams_msgs_sent", Counter, Default;
+        GRPC_STREAMS_MSGS_RECEIVED = 27, "grpc_streams_msgs_received", Counter, Default;
     }
 }
 

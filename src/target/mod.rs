@@ -6,6 +6,7 @@
 
 mod gzip;
 mod handlers;
+mod ws;
 
 use std::future::Future;
 
@@ -31,10 +32,18 @@ use tokio::net::TcpListener;
 /// | `/gzip` | a gzip-encoded JSON document |
 /// | `/headers` | JSON `{headers}` of the request |
 /// | `/mark` | 200 `ok\n` (benchmark marker) |
+/// | `/ws/echo` | WebSocket: echoes text and binary messages (subprotocols `echo`, `chat`) |
+/// | `/ws/send/N` | WebSocket: sends `msg-1`..`msg-N`, then closes with 1000 |
+/// | `/ws/abort` | WebSocket: drops the connection without a close frame |
 ///
 /// Anything else is 404.
 pub fn app() -> Router {
-    Router::new().fallback(handlers::handle)
+    use axum::routing::any;
+    Router::new()
+        .route("/ws/echo", any(ws::echo))
+        .route("/ws/send/{n}", any(ws::send))
+        .route("/ws/abort", any(ws::abort))
+        .fallback(handlers::handle)
 }
 
 /// The document served by `/json`.

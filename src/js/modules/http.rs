@@ -97,7 +97,7 @@ pub fn install<'js>(
 }
 
 /// `__k6.utf8(bytes)`: an ArrayBuffer or string as text.
-fn install_utf8<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+pub fn install_utf8<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
     native.set(
         "utf8",
         Function::new(ctx.clone(), |v: Value<'js>| -> String {

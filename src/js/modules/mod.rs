@@ -18,6 +18,7 @@ mod execution;
 mod http;
 mod k6;
 mod metrics;
+mod ws;
 
 /// Source of each built-in module.
 const BUILTINS: &[(&str, &str)] = &[
@@ -29,6 +30,12 @@ const BUILTINS: &[(&str, &str)] = &[
     ("k6/encoding", include_str!("../shims/encoding.js")),
     ("k6/crypto", include_str!("../shims/crypto.js")),
     ("k6/timers", include_str!("../shims/k6_timers.js")),
+    ("k6/ws", include_str!("../shims/ws.js")),
+    ("k6/websockets", include_str!("../shims/websockets.js")),
+    (
+        "k6/experimental/websockets",
+        include_str!("../shims/websockets.js"),
+    ),
     (
         "jslib:k6-summary",
         include_str!("../shims/jslib_summary.js"),
@@ -97,6 +104,9 @@ pub fn install_module<'js>(
         "k6/execution" => execution::install(ctx, &native, state),
         "k6/data" => data::install(ctx, &native, state),
         "k6/encoding" => encoding::install(ctx, &native),
+        "k6/ws" | "k6/websockets" | "k6/experimental/websockets" => {
+            ws::install(ctx, &native, state)
+        }
         "k6/crypto" => crypto::install(ctx, &native),
         _ => Ok(()),
     }

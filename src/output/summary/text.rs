@@ -70,7 +70,7 @@ const SECTION_TITLES: [&str; 8] = [
     "BROWSER",
     "WEB_VITALS",
     "GRPC",
-    "WEBSOCKETS",
+    "WEBSOCKET",
 ];
 
 struct Fmt {
