@@ -24,17 +24,17 @@ pub fn settle<'js>(
     value: Value<'js>,
 ) -> rquickjs::Result<Value<'js>> {
     let Some(promise) = value.as_promise().cloned() else {
-        run(ctx, state, &|| false)?;
+        run(ctx, state, None, &|| false)?;
         return Ok(value);
     };
-    let settled = run(ctx, state, &|| promise.result::<Value>().is_some())?;
+    let settled = run(ctx, state, None, &|| promise.result::<Value>().is_some())?;
     if !settled {
         return Err(throw(ctx, NEVER));
     }
     match promise.result::<Value>() {
         Some(Ok(v)) => {
             // k6 lets the timers and sockets an iteration started run out before it ends.
-            run(ctx, state, &|| false)?;
+            run(ctx, state, None, &|| false)?;
             Ok(v)
         }
         Some(Err(e)) => Err(e),
@@ -44,15 +44,17 @@ pub fn settle<'js>(
 
 /// Runs jobs, protocol events and timers until `done()` holds (`Ok(true)`) or nothing is left
 /// that could make progress (`Ok(false)`). Used by [`settle`] and by `k6/ws`'s blocking
-/// `connect`, which runs the loop until its socket closes.
+/// `connect`, which runs the loop until its socket closes and, like k6, delivers only that
+/// socket's events meanwhile (`only`).
 pub fn run<'js>(
     ctx: &Ctx<'js>,
     state: &VuState,
+    only: Option<u32>,
     done: &dyn Fn() -> bool,
 ) -> rquickjs::Result<bool> {
     loop {
         while ctx.execute_pending_job() {}
-        if let Some(task) = state.io.pop() {
+        if let Some(task) = state.io.pop(only) {
             task(ctx, state)?;
             continue;
         }
@@ -81,7 +83,7 @@ pub fn run<'js>(
         }
         if ms > 0.0 || busy {
             let limit = (ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0));
-            wait(ctx, state, limit)?;
+            wait(ctx, state, only, limit)?;
         }
         if let Some((_, fire)) = &timers {
             fire.call::<_, ()>(())?;
@@ -90,12 +92,17 @@ pub fn run<'js>(
 }
 
 /// Suspends the VU until a protocol event arrives or `limit` elapses (a timer is due).
-fn wait(ctx: &Ctx<'_>, state: &VuState, limit: Option<Duration>) -> rquickjs::Result<()> {
+fn wait(
+    ctx: &Ctx<'_>,
+    state: &VuState,
+    only: Option<u32>,
+    limit: Option<Duration>,
+) -> rquickjs::Result<()> {
     state.flush();
     let suspend = if state.io.busy() {
         let hub = state.io.clone();
         Suspend::Io(Box::pin(async move {
-            hub.wait(limit).await;
+            hub.wait(only, limit).await;
             Box::new(()) as Box<dyn std::any::Any>
         }))
     } else {

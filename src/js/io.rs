@@ -60,7 +60,7 @@ pub fn block_on<T: 'static>(
 
 /// The VU's queue of protocol events and the count of sources that may still produce some.
 pub struct IoHub {
-    queue: RefCell<VecDeque<IoTask>>,
+    queue: RefCell<VecDeque<(u32, IoTask)>>,
     notify: Notify,
     live: Cell<usize>,
     /// Bumped by [`IoHub::reset`]: holds of an older generation no longer count.
@@ -97,6 +97,16 @@ impl Drop for Hold {
     }
 }
 
+impl Hold {
+    /// Queues work for the VU unless the VU abandoned this source's generation meanwhile
+    /// ([`IoHub::reset`]).
+    pub fn push(&self, source: u32, task: IoTask) {
+        if self.generation == self.hub.generation.get() {
+            self.hub.push(source, task);
+        }
+    }
+}
+
 impl IoHub {
     /// A fresh id for a JS-visible source (socket, stream).
     pub fn next_id(&self) -> u32 {
@@ -119,15 +129,26 @@ impl IoHub {
         self.scope.borrow().clone()
     }
 
-    /// Queues work for the VU and wakes its event loop.
-    pub fn push(&self, task: IoTask) {
-        self.queue.borrow_mut().push_back(task);
+    /// Queues work of source `source` for the VU and wakes its event loop.
+    pub fn push(&self, source: u32, task: IoTask) {
+        self.queue.borrow_mut().push_back((source, task));
         self.notify.notify_one();
     }
 
-    /// The next queued task.
-    pub fn pop(&self) -> Option<IoTask> {
-        self.queue.borrow_mut().pop_front()
+    /// The next queued task (of source `only`, when given).
+    pub fn pop(&self, only: Option<u32>) -> Option<IoTask> {
+        let mut queue = self.queue.borrow_mut();
+        let at = queue
+            .iter()
+            .position(|(s, _)| only.is_none_or(|o| o == *s))?;
+        queue.remove(at).map(|(_, t)| t)
+    }
+
+    fn has_work(&self, only: Option<u32>) -> bool {
+        self.queue
+            .borrow()
+            .iter()
+            .any(|(s, _)| only.is_none_or(|o| o == *s))
     }
 
     /// Whether a source is live or work is queued.
@@ -143,9 +164,10 @@ impl IoHub {
         self.generation.set(self.generation.get() + 1);
     }
 
-    /// Waits until work is queued (or a source ends), at most `limit` when given.
-    pub async fn wait(self: Rc<Self>, limit: Option<Duration>) {
-        if !self.queue.borrow().is_empty() {
+    /// Waits until work (of source `only`, when given) is queued or a source ends, at most
+    /// `limit` when given.
+    pub async fn wait(self: Rc<Self>, only: Option<u32>, limit: Option<Duration>) {
+        if self.has_work(only) {
             return;
         }
         match limit {

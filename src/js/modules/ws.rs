@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::http::ws::{self, DialError, DialOptions, Handshake, Outgoing, WsEvent};
 use crate::js::convert::{array_buffer, bytes_of, tag_pairs, tag_value, throw};
-use crate::js::io::{IoHub, block_on};
+use crate::js::io::{Hold, block_on};
 use crate::js::state::{Phase, VuState};
 use crate::metrics::{TagSet, builtin};
 
@@ -163,7 +163,7 @@ pub fn install<'js>(
                 return Ok(());
             };
             let watched = sock.clone();
-            let result = crate::js::event_loop::run(&ctx, &st, &|| watched.closed.get());
+            let result = crate::js::event_loop::run(&ctx, &st, Some(id), &|| watched.closed.get());
             take_bytes(&st, &sock);
             st.emit(
                 builtin::WS_SESSION_DURATION,
@@ -420,11 +420,10 @@ fn open_async<'js>(
     }
     let id = state.io.next_id();
     let hub = state.io.clone();
-    let hold = hub.hold();
+    let hold = Rc::new(hub.hold());
     let scope = hub.scope();
     let registry = registry.clone();
     tokio::task::spawn_local(async move {
-        let _hold = hold;
         let started = Instant::now();
         let result = tokio::select! {
             r = ws::dial(&parsed, &opts) => r,
@@ -435,11 +434,14 @@ fn open_async<'js>(
             Err(e) => {
                 answer_tags(&mut tags, e.response.as_ref());
                 let tags = Arc::new(tags);
-                hub.push(Box::new(move |ctx, state| {
-                    emit_connect(state, &tags, started, connected);
-                    dispatch(ctx, id, "error", Payload::Text(e.message))?;
-                    dispatch(ctx, id, "close", Payload::Close(0, String::new()))
-                }));
+                hold.push(
+                    id,
+                    Box::new(move |ctx, state| {
+                        emit_connect(state, &tags, started, connected);
+                        dispatch(ctx, id, "error", Payload::Text(e.message))?;
+                        dispatch(ctx, id, "close", Payload::Close(0, String::new()))
+                    }),
+                );
             }
             Ok((session, handshake)) => {
                 answer_tags(&mut tags, Some(&handshake));
@@ -458,12 +460,15 @@ fn open_async<'js>(
                 registry.borrow_mut().insert(id, sock.clone());
                 let protocol = handshake.subprotocol.clone();
                 let opened = sock.clone();
-                hub.push(Box::new(move |ctx, state| {
-                    emit_connect(state, &opened.tags, started, connected);
-                    take_bytes(state, &opened);
-                    dispatch(ctx, id, "open", Payload::Text(protocol))
-                }));
-                pump(&hub, id, sock, session, rx, scope).await;
+                hold.push(
+                    id,
+                    Box::new(move |ctx, state| {
+                        emit_connect(state, &opened.tags, started, connected);
+                        take_bytes(state, &opened);
+                        dispatch(ctx, id, "open", Payload::Text(protocol))
+                    }),
+                );
+                pump(&hold, id, sock, session, rx, scope).await;
                 registry.borrow_mut().remove(&id);
             }
         }
@@ -494,33 +499,33 @@ fn spawn_session(
     });
     registry.borrow_mut().insert(id, sock.clone());
     let hub = state.io.clone();
-    let hold = hub.hold();
+    let hold = Rc::new(hub.hold());
     let scope = hub.scope();
     let registry = registry.clone();
     tokio::task::spawn_local(async move {
-        let _hold = hold;
-        pump(&hub, id, sock, session, rx, scope).await;
+        pump(&hold, id, sock, session, rx, scope).await;
         registry.borrow_mut().remove(&id);
     });
 }
 
 async fn pump(
-    hub: &Rc<IoHub>,
+    hold: &Rc<Hold>,
     id: u32,
     sock: Rc<Socket>,
     session: ws::Session,
     rx: mpsc::UnboundedReceiver<Outgoing>,
     scope: tokio_util::sync::CancellationToken,
 ) {
-    let queue = hub.clone();
+    let queue = hold.clone();
     ws::run_session(
         session,
         rx,
         move |event| {
             let sock = sock.clone();
-            queue.push(Box::new(move |ctx, state| {
-                on_event(ctx, state, id, &sock, event)
-            }));
+            queue.push(
+                id,
+                Box::new(move |ctx, state| on_event(ctx, state, id, &sock, event)),
+            );
         },
         scope,
     )
