@@ -51,6 +51,16 @@ const STOP_SHUTDOWN: u8 = 2;
 
 /// Runs the job to its end; never panics on input, always returns a `.finished`.
 pub async fn execute(t: &Triggered, ctx: &JobContext) -> JobResult {
+    execute_watched(t, ctx, None).await
+}
+
+/// [`execute`], calling `on_start` with the test's live state once its plan is known (for
+/// `/v1/tests/{id}` of a running test).
+pub async fn execute_watched(
+    t: &Triggered,
+    ctx: &JobContext,
+    on_start: Option<crate::run::OnStart>,
+) -> JobResult {
     let start = SystemTime::now();
     let errored = |msg: String| JobResult {
         finished: Finished::errored(msg, start),
@@ -111,6 +121,7 @@ pub async fn execute(t: &Triggered, ctx: &JobContext) -> JobResult {
     config.outputs = (ctx.outputs)(&labels);
     config.abort = abort.clone();
     config.workers = ctx.workers;
+    config.on_start = on_start;
     config.summary = Some(crate::output::summary::SummaryOptions {
         no_color: true,
         ..Default::default()

@@ -75,6 +75,9 @@ pub struct JobDetail {
     pub summary: Option<Value>,
     pub summary_text: Option<String>,
     pub finished_event: Option<Value>,
+    /// A running test's counters, read live: start, elapsed, VUs, iterations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Value>,
 }
 
 #[derive(Default)]
@@ -84,6 +87,8 @@ struct Book {
     jobs: HashMap<String, JobDetail>,
     finished_order: VecDeque<String>,
     handles: Vec<JoinHandle<()>>,
+    /// Live state of running tests, by event id.
+    live: HashMap<String, Arc<crate::js::shared::TestShared>>,
 }
 
 struct Inner {
@@ -170,6 +175,7 @@ impl JobManager {
                 summary: None,
                 summary_text: None,
                 finished_event: None,
+                progress: None,
             },
         );
         let span =
@@ -225,7 +231,13 @@ impl JobManager {
                     Some(_permit) => {
                         self.set_state(&t.id, JobState::Running);
                         self.inner.metrics.tests_running.inc();
-                        let r = execute(&t, &self.inner.ctx).await;
+                        let (me, id) = (self.clone(), t.id.clone());
+                        let on_start: crate::run::OnStart = Box::new(move |shared, _plan| {
+                            me.book().live.insert(id, shared);
+                        });
+                        let r =
+                            super::job::execute_watched(&t, &self.inner.ctx, Some(on_start)).await;
+                        self.book().live.remove(&t.id);
                         self.inner.metrics.tests_running.dec();
                         r
                     }
@@ -286,9 +298,25 @@ impl JobManager {
         v
     }
 
-    /// One job with its summary.
+    /// One job with its summary (a running one with its live counters).
     pub fn get(&self, id: &str) -> Option<JobDetail> {
-        self.book().jobs.get(id).cloned()
+        let book = self.book();
+        let mut d = book.jobs.get(id).cloned()?;
+        if let Some(shared) = book.live.get(id) {
+            let e = &shared.execution;
+            if let Some(start) = e.start_time() {
+                d.view.start = Some(rfc3339_ms(start));
+            }
+            d.progress = Some(serde_json::json!({
+                "elapsed_seconds": e.current_test_run_duration().as_secs_f64(),
+                "vus": e.vus_active(),
+                "vus_max": e.vus_initialized(),
+                "iterations_completed": e.iterations_completed(),
+                "iterations_interrupted": e.iterations_interrupted(),
+                "dropped_iterations": e.dropped_iterations(),
+            }));
+        }
+        Some(d)
     }
 
     /// Jobs not finished yet.

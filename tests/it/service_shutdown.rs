@@ -86,10 +86,17 @@ async fn sigterm_mid_test_still_sends_every_finished() {
             .json()
             .await
             .unwrap();
-        if j["state"] == "running" {
+        // A running test shows its start and live counters (read from the engine).
+        if j["state"] == "running" && j["progress"]["vus"] == 1 {
+            assert!(j["start"].as_str().is_some_and(|s| s.ends_with('Z')), "{j}");
+            assert!(j["progress"]["elapsed_seconds"].as_f64().is_some(), "{j}");
+            assert_eq!(j["progress"]["vus_max"], 1, "{j}");
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never running: {j}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never running with live counters: {j}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     post(queued.clone()).await;
