@@ -91,6 +91,10 @@ pub enum ThresholdError {
     #[error("parsing metric name failed, metric \"{0}\" has unmatched opening/close curly brace")]
     UnmatchedBrace(String),
     #[error(
+        "parsing metric name failed, metric \"{0}\" closing curly brace appears before opening one"
+    )]
+    BraceOrder(String),
+    #[error(
         "parsing metric name failed, metric \"{0}\" lacks a closing curly brace in its last position"
     )]
     NoClosingBrace(String),
@@ -187,20 +191,20 @@ fn parse_go_float(s: &str) -> Option<f64> {
 }
 
 /// Parses a threshold key `name` or `name{k:v,k2:v2}` into (parent name, filter, normalised key).
+/// As k6's `ParseMetricName`, the tags run from the first `{` to the last `}`, so a value may
+/// itself hold braces (`http_reqs{name:${}/echo?id=${}}`, the name `http.url` gives).
 pub fn parse_metric_key(key: &str) -> Result<(String, Option<TagSet>, String), ThresholdError> {
-    let opens = key.matches('{').count();
-    let closes = key.matches('}').count();
-    if opens != closes || opens > 1 {
-        return Err(ThresholdError::UnmatchedBrace(key.to_string()));
-    }
-    let Some(open) = key.find('{') else {
-        return Ok((key.to_string(), None, key.to_string()));
+    let (open, close) = match (key.find('{'), key.rfind('}')) {
+        (None, None) => return Ok((key.to_string(), None, key.to_string())),
+        (Some(open), Some(close)) if close > open => (open, close),
+        (Some(_), Some(_)) => return Err(ThresholdError::BraceOrder(key.to_string())),
+        _ => return Err(ThresholdError::UnmatchedBrace(key.to_string())),
     };
-    if !key.ends_with('}') {
+    if close != key.len() - 1 {
         return Err(ThresholdError::NoClosingBrace(key.to_string()));
     }
     let name = &key[..open];
-    let inner = key[open + 1..key.len() - 1].trim();
+    let inner = key[open + 1..close].trim();
     let mut tags = TagSet::new();
     for part in inner.split(',') {
         let Some((k, v)) = part.split_once(':') else {
@@ -458,6 +462,15 @@ mod tests {
         assert!(err("a{x}").contains("metric \"x\" tag expression is malformed"));
         assert!(err("a{}").contains("metric \"\" tag expression is malformed"));
         assert!(err("a{b:c,}").contains("metric \"\" tag expression is malformed"));
+        assert!(err("a}b{").contains("closing curly brace appears before opening one"));
+        // The tags run from the first `{` to the last `}`: a value may hold braces (what
+        // `http.url` names a request), as in k6.
+        let (n, f, k) = parse_metric_key("http_reqs{name:${}/echo?id=${}}").unwrap();
+        assert_eq!(
+            (n.as_str(), k.as_str()),
+            ("http_reqs", "http_reqs{name:${}/echo?id=${}}")
+        );
+        assert_eq!(f.unwrap().get("name"), Some("${}/echo?id=${}"));
     }
 
     #[test]
