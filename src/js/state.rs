@@ -75,6 +75,8 @@ pub struct VuState {
     group_stack: RefCell<Vec<(String, Instant)>>,
     /// `exec.vu.tags` set by the script.
     pub vu_tags: RefCell<TagSet>,
+    /// `exec.vu.metrics.metadata` set by the script.
+    pub vu_metadata: RefCell<std::collections::BTreeMap<String, String>>,
     tags: RefCell<Option<Arc<TagSet>>>,
     samples: RefCell<Vec<Sample>>,
     pub response_callback: RefCell<Option<ExpectedStatuses>>,
@@ -113,6 +115,7 @@ impl VuState {
             group: RefCell::new(String::new()),
             group_stack: RefCell::new(Vec::new()),
             vu_tags: RefCell::new(TagSet::new()),
+            vu_metadata: RefCell::new(std::collections::BTreeMap::new()),
             tags: RefCell::new(None),
             samples: RefCell::new(Vec::new()),
             response_callback: RefCell::new(Some(ExpectedStatuses::default_range())),

@@ -126,9 +126,7 @@ pub fn install<'js>(
     let st = state.clone();
     native.set(
         "vuTagGet",
-        Function::new(ctx.clone(), move |k: String| {
-            st.vu_tags.borrow().get(&k).map(str::to_string)
-        })?,
+        Function::new(ctx.clone(), move |k: String| current_tag(&st, &k))?,
     )?;
     let st = state.clone();
     native.set(
@@ -136,10 +134,13 @@ pub fn install<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, k: String, v: Value<'js>| {
-                if v.is_object() || v.is_function() {
-                    return Err(throw(
+                if !(v.is_string() || v.is_number() || v.is_bool()) {
+                    return Err(rquickjs::Exception::throw_type(
                         &ctx,
-                        "exec.vu.tags values must be strings, numbers or booleans",
+                        &format!(
+                            "invalid value for metric tag '{k}': only String, Boolean and \
+                             Number types are accepted as a metric tag values"
+                        ),
                     ));
                 }
                 st.vu_tags.borrow_mut().insert(k, tag_value(&v));
@@ -161,10 +162,77 @@ pub fn install<'js>(
         "vuTagKeys",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
             let arr = Array::new(ctx.clone())?;
-            for (i, (k, _)) in st.vu_tags.borrow().iter().enumerate() {
+            let tags = st.tags();
+            let mut keys: Vec<&str> = tags
+                .iter()
+                .map(|(k, _)| k)
+                .filter(|k| *k != "group")
+                .collect();
+            keys.push("group");
+            for (i, k) in keys.into_iter().enumerate() {
                 arr.set(i, k)?;
             }
             Ok::<_, rquickjs::Error>(arr)
+        })?,
+    )?;
+    install_metadata(ctx, native, state)
+}
+
+/// A tag of the VU's current context as `exec.vu.tags` shows it: every tag its samples carry
+/// (test, scenario and VU tags, `scenario`), and `group` (empty at the root), as k6 does.
+fn current_tag(state: &VuState, key: &str) -> Option<String> {
+    if key == "group" {
+        return Some(state.group.borrow().clone());
+    }
+    state.tags().get(key).map(str::to_string)
+}
+
+/// `exec.vu.metrics.metadata`: the VU's metadata, kept across accesses and iterations like its
+/// tags; values must be strings, numbers or booleans, as in k6.
+fn install_metadata<'js>(
+    ctx: &Ctx<'js>,
+    native: &Object<'js>,
+    state: &Rc<VuState>,
+) -> rquickjs::Result<()> {
+    let st = state.clone();
+    native.set(
+        "vuMetaGet",
+        Function::new(ctx.clone(), move |k: String| {
+            st.vu_metadata.borrow().get(&k).cloned()
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "vuMetaSet",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, k: String, v: Value<'js>| {
+                if !(v.is_string() || v.is_number() || v.is_bool()) {
+                    return Err(rquickjs::Exception::throw_type(
+                        &ctx,
+                        &format!(
+                            "invalid value for metric metadata '{k}': only String, Boolean and \
+                             Number types are accepted as a metric metadata value"
+                        ),
+                    ));
+                }
+                st.vu_metadata.borrow_mut().insert(k, tag_value(&v));
+                Ok(())
+            },
+        )?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "vuMetaDelete",
+        Function::new(ctx.clone(), move |k: String| {
+            st.vu_metadata.borrow_mut().remove(&k);
+        })?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "vuMetaKeys",
+        Function::new(ctx.clone(), move || {
+            st.vu_metadata.borrow().keys().cloned().collect::<Vec<_>>()
         })?,
     )?;
     Ok(())

@@ -13,11 +13,24 @@ const vuTags = new Proxy({}, {
   },
 });
 
+const vuMetadata = new Proxy({}, {
+  get(_, k) { return typeof k === 'string' ? n.vuMetaGet(k) : undefined; },
+  set(_, k, v) { n.vuMetaSet(String(k), v); return true; },
+  deleteProperty(_, k) { n.vuMetaDelete(String(k)); return true; },
+  has(_, k) { return n.vuMetaGet(String(k)) !== undefined; },
+  ownKeys() { return n.vuMetaKeys(); },
+  getOwnPropertyDescriptor(_, k) {
+    const v = n.vuMetaGet(String(k));
+    return v === undefined ? undefined : { value: v, enumerable: true, configurable: true, writable: true };
+  },
+});
+const vuMetrics = { tags: vuTags, metadata: vuMetadata };
+
 const exec = {
   get vu() {
     const v = n.execVu();
     v.tags = vuTags;
-    v.metrics = { tags: vuTags, metadata: {} };
+    v.metrics = vuMetrics;
     return v;
   },
   get scenario() { return n.execScenario(); },
