@@ -468,6 +468,14 @@ fn report(args: &RunArgs, outcome: RunOutcome) -> ExitCode {
             .teardown_error
             .as_ref()
             .map_or(ExitCode::ScriptException, exit_for),
+        RunStatus::SetupFailed(msg) => {
+            error_line(msg);
+            outcome
+                .report
+                .setup_error
+                .as_ref()
+                .map_or(ExitCode::ScriptException, exit_for)
+        }
     }
 }
 

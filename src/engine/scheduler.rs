@@ -45,6 +45,9 @@ pub struct RunReport {
     pub vus_max: u64,
     /// A teardown failure (exception, abort, timeout); the test itself still ran.
     pub teardown_error: Option<RunError>,
+    /// A setup failure (exception, `fail()`, abort, timeout): no scenario and no teardown ran, but
+    /// the summary and thresholds are still produced, as k6 does.
+    pub setup_error: Option<RunError>,
 }
 
 /// Tuning of [`run_test`].
@@ -135,8 +138,9 @@ pub async fn run_test_controlled<R: Runner>(
     run_test_with(runner, plan, samples, abort, state, config).await
 }
 
-/// Runs the whole test. `Err` when VU initialisation or setup fails (k6 exits 107/108/100 then,
-/// without teardown); otherwise a report, also for aborted tests.
+/// Runs the whole test. `Err` when VU initialisation fails (k6 exits 107 then, with no summary);
+/// otherwise a report, also for aborted tests and a failed setup (which skips the scenarios and
+/// teardown).
 pub async fn run_test_with<R: Runner>(
     runner: Arc<R>,
     plan: &TestPlan,
@@ -219,7 +223,10 @@ async fn run_inner<R: Runner>(
         tokio::select! {
             biased;
             _ = abort.token().cancelled() => {}
-            r = setup => setup_data = r?,
+            r = setup => match r {
+                Ok(data) => setup_data = data,
+                Err(e) => return Ok(report(RunEnd::Completed, None, state, None, Some(e))),
+            },
         }
     }
     let shared_setup = Arc::new(setup_data.clone());
@@ -310,7 +317,17 @@ async fn run_inner<R: Runner>(
             .await
             .err()
     };
-    Ok(RunReport {
+    Ok(report(end, setup_data, state, teardown_error, None))
+}
+
+fn report(
+    end: RunEnd,
+    setup_data: SetupData,
+    state: &ExecutionState,
+    teardown_error: Option<RunError>,
+    setup_error: Option<RunError>,
+) -> RunReport {
+    RunReport {
         end,
         setup_data,
         iterations_completed: state.iterations_completed(),
@@ -318,5 +335,6 @@ async fn run_inner<R: Runner>(
         dropped_iterations: state.dropped_iterations(),
         vus_max: state.vus_initialized(),
         teardown_error,
-    })
+        setup_error,
+    }
 }

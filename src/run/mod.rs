@@ -127,6 +127,8 @@ pub enum RunStatus {
     Failed(String),
     /// teardown() threw or timed out.
     TeardownFailed(String),
+    /// setup() threw, called `fail()` or `exec.test.abort()`, or timed out: nothing else ran.
+    SetupFailed(String),
 }
 
 /// The end-of-test summary in every form.
@@ -389,6 +391,10 @@ async fn run_with(
 }
 
 fn status_of(report: &RunReport, evaluation: &Evaluation, failed: Option<String>) -> RunStatus {
+    // k6's exit code then is setup's (107, 108, 100), whatever the thresholds say.
+    if let Some(e) = &report.setup_error {
+        return RunStatus::SetupFailed(e.to_string());
+    }
     match &report.end {
         RunEnd::AbortedByScript(msg) => return RunStatus::AbortedByScript(msg.clone()),
         RunEnd::Interrupted => return RunStatus::Interrupted,

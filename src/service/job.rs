@@ -230,6 +230,7 @@ fn verdict(
         RunStatus::TeardownFailed(m) => {
             ("errored", "fail", format!("teardown failed: {m}; {tail}"))
         }
+        RunStatus::SetupFailed(m) => ("errored", "fail", format!("setup failed: {m}; {tail}")),
     }
 }
 
