@@ -19,6 +19,7 @@
 //! - [`target`]: an httpbin-like loopback HTTP server for the quick start, tests and benchmarks.
 
 pub mod cli;
+pub mod distributed;
 pub mod engine;
 pub mod http;
 pub mod js;

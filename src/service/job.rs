@@ -34,6 +34,10 @@ pub struct JobContext {
     pub workers: Option<usize>,
     /// Cancelled when the service gives up waiting for running tests (after the grace period).
     pub abort_all: CancellationToken,
+    /// Scale-out over NATS (`None`: no NATS, tests run on this replica only).
+    pub scale_out: Option<crate::distributed::ScaleOut>,
+    /// Roles of scale-out tests by id (`coordinator`), for `/v1/tests`.
+    pub roles: Arc<std::sync::Mutex<HashMap<String, &'static str>>>,
 }
 
 /// The end of a job: the answer and the summary export JSON, if the test ran.

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -65,6 +65,8 @@ pub struct JobView {
     pub message: Option<String>,
     pub start: Option<String>,
     pub end: Option<String>,
+    /// In a scale-out test: `coordinator` or `runner` (a runner's entry is its segment).
+    pub role: Option<&'static str>,
 }
 
 /// A job with its summary and `.finished` event (`/v1/tests/{id}`).
@@ -171,6 +173,7 @@ impl JobManager {
                     message: None,
                     start: None,
                     end: None,
+                    role: None,
                 },
                 summary: None,
                 summary_text: None,
@@ -291,9 +294,84 @@ impl JobManager {
         }
     }
 
+    /// Slots free for tests and scale-out segments.
+    pub fn free_slots(&self) -> usize {
+        if self.is_closing() {
+            0
+        } else {
+            self.inner.slots.available_permits()
+        }
+    }
+
+    /// A slot for a scale-out segment, if one is free now (runners never queue).
+    pub fn try_slot(&self) -> Option<OwnedSemaphorePermit> {
+        if self.is_closing() {
+            return None;
+        }
+        self.inner.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// True when this replica has run or runs anything of test `id` (a segment is never run
+    /// twice on one replica).
+    pub fn knows(&self, id: &str) -> bool {
+        let book = self.book();
+        book.seen.contains(id) || book.jobs.contains_key(id)
+    }
+
+    /// What the job's context holds (for scale-out runners).
+    pub fn context(&self) -> &JobContext {
+        &self.inner.ctx
+    }
+
+    /// Lists a scale-out segment this replica runs and lets shutdown wait for it.
+    pub fn track_segment(&self, view: JobView, handle: JoinHandle<()>) {
+        let mut book = self.book();
+        book.seen.insert(view.id.clone());
+        book.seen_order.push_back(view.id.clone());
+        book.jobs.insert(
+            view.id.clone(),
+            JobDetail {
+                view,
+                summary: None,
+                summary_text: None,
+                finished_event: None,
+                progress: None,
+            },
+        );
+        book.handles.retain(|h| !h.is_finished());
+        book.handles.push(handle);
+    }
+
+    /// Marks a segment finished (`status` as in `.finished`).
+    pub fn finish_segment(&self, id: &str, status: &str, message: String) {
+        let mut book = self.book();
+        if let Some(j) = book.jobs.get_mut(id) {
+            j.view.state = JobState::Finished;
+            j.view.status = Some(status.to_string());
+            j.view.message = Some(message);
+            j.view.end = Some(rfc3339_ms(SystemTime::now()));
+        }
+        book.finished_order.push_back(id.to_string());
+        if book.finished_order.len() > KEPT_FINISHED
+            && let Some(old) = book.finished_order.pop_front()
+        {
+            book.jobs.remove(&old);
+        }
+    }
+
+    fn with_role(&self, mut v: JobView) -> JobView {
+        if v.role.is_none()
+            && let Ok(r) = self.inner.ctx.roles.lock()
+        {
+            v.role = r.get(&v.id).copied();
+        }
+        v
+    }
+
     /// Every known job, newest first.
     pub fn list(&self) -> Vec<JobView> {
-        let mut v: Vec<JobView> = self.book().jobs.values().map(|j| j.view.clone()).collect();
+        let views: Vec<JobView> = self.book().jobs.values().map(|j| j.view.clone()).collect();
+        let mut v: Vec<JobView> = views.into_iter().map(|j| self.with_role(j)).collect();
         v.sort_by(|a, b| b.received.cmp(&a.received));
         v
     }
@@ -316,6 +394,8 @@ impl JobManager {
                 "dropped_iterations": e.dropped_iterations(),
             }));
         }
+        drop(book);
+        d.view = self.with_role(d.view);
         Some(d)
     }
 

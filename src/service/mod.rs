@@ -125,6 +125,8 @@ pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Runni
         max_test_duration: config.max_test_duration,
         workers: config.workers,
         abort_all: CancellationToken::new(),
+        scale_out: None,
+        roles: Arc::default(),
     };
     let jobs = JobManager::new(ctx, config.max_concurrent_tests, metrics);
     let (nats, nats_sub) = match &config.nats_url {
