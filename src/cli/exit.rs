@@ -11,6 +11,8 @@ pub enum ExitCode {
     ExternalAbort = 105,
     ScriptException = 107,
     ScriptAborted = 108,
+    /// loadgate itself failed mid-test (a lost VU): k6's exit code for a Go panic.
+    Panic = 109,
     TestFailed = 110,
     /// A problem before the test could be described at all (missing script, bad flag): k6 exits -1.
     Usage = 255,

@@ -31,6 +31,21 @@ pub fn error_line(msg: &str) {
     crate::term::log::error(msg);
 }
 
+/// The error line, with k6's hint for a setup/teardown/handleSummary timeout.
+fn with_hint(e: &RunError) -> String {
+    let RunError::Timeout(m) = e else {
+        return e.to_string();
+    };
+    let option = ["setup", "teardown", "handleSummary"]
+        .into_iter()
+        .find(|f| m.starts_with(&format!("{f}()")))
+        .map(|f| format!("{f}Timeout"));
+    match option {
+        Some(o) => format!("{m}  hint=\"You can increase the time limit via the {o} option\""),
+        None => m.clone(),
+    }
+}
+
 fn exit_for(e: &RunError) -> ExitCode {
     match e {
         RunError::Script(_) => ExitCode::ScriptException,
@@ -38,6 +53,8 @@ fn exit_for(e: &RunError) -> ExitCode {
         RunError::Timeout(m) if m.contains("teardown") => ExitCode::TeardownTimeout,
         RunError::Timeout(_) => ExitCode::SetupTimeout,
         RunError::Internal(_) => ExitCode::ScriptException,
+        RunError::Interrupted(_) => ExitCode::ExternalAbort,
+        RunError::VuLost(_) => ExitCode::Panic,
     }
 }
 
@@ -410,7 +427,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
             ExitCode::InvalidConfig
         }
         Err(RunFailure::Script(e)) => {
-            error_line(&e.to_string());
+            error_line(&with_hint(&e));
             exit_for(&e)
         }
     }
@@ -442,7 +459,7 @@ fn report(args: &RunArgs, outcome: RunOutcome) -> ExitCode {
         }
     }
     if let Some(e) = &outcome.report.teardown_error {
-        error_line(&e.to_string());
+        error_line(&with_hint(e));
     }
     match &outcome.status {
         RunStatus::Passed => ExitCode::Ok,
@@ -457,6 +474,10 @@ fn report(args: &RunArgs, outcome: RunOutcome) -> ExitCode {
             ExitCode::ScriptAborted
         }
         RunStatus::Interrupted => ExitCode::ExternalAbort,
+        RunStatus::VuLost(msg) => {
+            error_line(&format!("the test failed: {msg}"));
+            ExitCode::Panic
+        }
         RunStatus::Failed(msg) => {
             if !msg.is_empty() {
                 error_line(&format!("test failed: {msg}"));
@@ -492,23 +513,31 @@ async fn start_local_target(stop: tokio_util::sync::CancellationToken) -> std::i
     Ok(url)
 }
 
-/// SIGINT or SIGTERM stops the test (k6 exit 105).
+/// SIGINT or SIGTERM stops the test (k6 exit 105); a second one exits at once with 105, as k6
+/// does, without waiting for teardown or the summary.
 async fn abort_on_signal(abort: TestAbort) {
-    let term = async {
-        #[cfg(unix)]
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-            return;
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    for n in 0..2 {
+        let term_recv = async {
+            #[cfg(unix)]
+            if let Some(s) = term.as_mut() {
+                s.recv().await;
+                return;
+            }
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term_recv => {}
         }
-        std::future::pending::<()>().await
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
+        if n == 0 {
+            error_line("stopping the test (signal received)");
+            abort.abort(AbortReason::Signal);
+        }
     }
-    error_line("stopping the test (signal received)");
-    abort.abort(AbortReason::Signal);
+    error_line("aborting in response to a second signal, not waiting for the test to end");
+    std::process::exit(ExitCode::ExternalAbort.code());
 }
 
 fn write_outputs(outputs: &[SummaryOutput]) {

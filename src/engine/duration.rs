@@ -65,14 +65,22 @@ impl GoDuration {
         GoDuration(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
     }
 
+    /// From a float number of milliseconds, as k6 converts script numbers (see [`go_nanos`]).
+    pub fn from_millis_f64(ms: f64) -> Self {
+        GoDuration(go_nanos(ms * 1e6))
+    }
+
+    /// From a float number of seconds, as k6 converts script numbers (see [`go_nanos`]).
+    pub fn from_secs_f64(secs: f64) -> Self {
+        GoDuration(go_nanos(secs * 1e9))
+    }
+
     /// Parses like k6's `ParseExtendedDuration`: a plain number is milliseconds, a `d` unit is days.
     pub fn parse(s: &str) -> Result<Self, DurationError> {
         let t = s.trim();
         if let Ok(ms) = t.parse::<f64>() {
-            if !ms.is_finite() {
-                return Err(DurationError::Invalid(s.to_string()));
-            }
-            return Ok(GoDuration((ms * 1e6) as i64));
+            // k6: `time.Duration(ParseFloat(s) * time.Millisecond)`, "inf" and "NaN" included.
+            return Ok(GoDuration::from_millis_f64(ms));
         }
         parse_go(t).map_err(|e| match e {
             // Report the caller's original text.
@@ -86,13 +94,42 @@ impl GoDuration {
         match v {
             serde_json::Value::String(s) => Self::parse(s),
             serde_json::Value::Number(n) => match n.as_f64() {
-                Some(ms) if ms.is_finite() => Ok(GoDuration((ms * 1e6) as i64)),
-                _ => Err(DurationError::Invalid(n.to_string())),
+                Some(ms) => Ok(GoDuration::from_millis_f64(ms)),
+                None => Err(DurationError::Invalid(n.to_string())),
             },
             other => Err(DurationError::Invalid(other.to_string())),
         }
     }
 }
+
+/// What Go's `time.Duration(f)` gives for a float number of nanoseconds on amd64, the platform k6
+/// users run most: the value truncated toward zero, or `i64::MIN` when `f` is NaN or outside the
+/// 64-bit range (the CPU's "integer indefinite"). That is why `sleep(1e20)`, `setTimeout(f, 1e30)`
+/// and `timeout: 1e22` end at once in k6 (a negative duration): loadgate does the same instead of
+/// panicking in `Duration::from_secs_f64`.
+pub fn go_nanos(f: f64) -> i64 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
+        i64::MIN
+    } else {
+        f as i64
+    }
+}
+
+/// A std duration from float seconds that never panics: NaN and negative values are zero, values
+/// beyond [`FOREVER`] are [`FOREVER`]. For internal figures (not script numbers, which follow k6
+/// through [`GoDuration::from_secs_f64`]).
+pub fn saturating_secs(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs)
+        .unwrap_or(FOREVER)
+        .min(FOREVER)
+}
+
+/// Longer than any test: a deadline this far ahead can be added to `Instant::now()` safely.
+pub const FOREVER: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// Go's `time.ParseDuration` extended with a `d` (24h) unit.
 fn parse_go(s: &str) -> Result<GoDuration, DurationError> {
@@ -249,7 +286,7 @@ impl<'de> Deserialize<'de> for GoDuration {
                 ))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<GoDuration, E> {
-                Ok(GoDuration((v * 1e6) as i64))
+                Ok(GoDuration::from_millis_f64(v))
             }
         }
         d.deserialize_any(V)
@@ -300,6 +337,25 @@ mod tests {
         assert_eq!(d, GoDuration::from_secs(2));
         let d: GoDuration = serde_json::from_value(serde_json::json!(2.5)).unwrap();
         assert_eq!(d.0, 2_500_000);
+    }
+
+    #[test]
+    fn script_numbers_convert_as_k6_does() {
+        assert_eq!(GoDuration::from_secs_f64(1.5).0, 1_500_000_000);
+        assert_eq!(
+            GoDuration::from_secs_f64(1e20).0,
+            i64::MIN,
+            "overflow: Go's MinInt64"
+        );
+        assert_eq!(GoDuration::from_millis_f64(f64::NAN).0, i64::MIN);
+        assert_eq!(GoDuration::from_millis_f64(f64::INFINITY).0, i64::MIN);
+        assert_eq!(GoDuration::from_millis_f64(-5.0).0, -5_000_000);
+        assert_eq!(GoDuration::from_millis_f64(1e22).to_std(), Duration::ZERO);
+        assert!(GoDuration::parse("inf").unwrap().is_negative());
+        assert_eq!(saturating_secs(1e300), FOREVER);
+        assert_eq!(saturating_secs(f64::NAN), Duration::ZERO);
+        assert_eq!(saturating_secs(-1.0), Duration::ZERO);
+        let _ = std::time::Instant::now() + FOREVER;
     }
 
     #[test]

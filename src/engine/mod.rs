@@ -77,6 +77,19 @@ pub enum IterationOutcome {
     Interrupted,
     /// The script called `exec.test.abort()`: the whole test must stop (exit 108).
     Aborted(String),
+    /// The VU is gone (its driver failed, its stack overflowed): its loop must stop and the whole
+    /// test fails; never counted as an iteration.
+    Lost(String),
+}
+
+impl IterationOutcome {
+    /// True when the VU must not start another iteration (the test is aborted or the VU lost).
+    pub fn ends_loop(&self) -> bool {
+        matches!(
+            self,
+            IterationOutcome::Aborted(_) | IterationOutcome::Lost(_)
+        )
+    }
 }
 
 /// Errors a runner reports while creating VUs or running setup/teardown.
@@ -92,6 +105,13 @@ pub enum RunError {
     /// setup or teardown exceeded its timeout (k6 exit 100/101).
     #[error("{0}")]
     Timeout(String),
+    /// The test was stopped from outside (a signal, the service) before it could start (k6 exit
+    /// 105).
+    #[error("{0}")]
+    Interrupted(String),
+    /// A VU was lost (its worker died, it overflowed its stack): the run fails.
+    #[error("{0}")]
+    VuLost(String),
     /// Anything else that stops the run.
     #[error("{0}")]
     Internal(String),

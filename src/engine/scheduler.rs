@@ -30,6 +30,8 @@ pub enum RunEnd {
     AbortedByScript(String),
     /// A signal or the service stopped it (k6 exit 105).
     Interrupted,
+    /// A VU was lost; the test stopped and failed.
+    VuLost(String),
 }
 
 /// The outcome of [`run_test`].
@@ -297,6 +299,7 @@ async fn run_inner<R: Runner>(
         Some(AbortReason::Threshold) => RunEnd::AbortedByThreshold,
         Some(AbortReason::Script(m)) => RunEnd::AbortedByScript(m),
         Some(AbortReason::Signal) => RunEnd::Interrupted,
+        Some(AbortReason::VuLost(m)) => RunEnd::VuLost(m),
     };
 
     // The other instances' last samples are in before teardown runs (k6 does the same).

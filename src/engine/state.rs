@@ -18,6 +18,8 @@ pub enum AbortReason {
     Signal,
     /// The script called `exec.test.abort(message)` (k6 exit 108).
     Script(String),
+    /// A VU was lost (see [`crate::engine::IterationOutcome::Lost`]): the run fails.
+    VuLost(String),
 }
 
 /// Stops a running test. Cheap to clone. The first reason given wins; a plain cancel of

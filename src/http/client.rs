@@ -76,7 +76,10 @@ impl HttpClient {
         if let Some(limit) = &self.config.rps {
             limit.acquire().await;
         }
-        let deadline = Instant::now() + req.timeout;
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(req.timeout)
+            .unwrap_or(now + crate::engine::duration::FOREVER);
         let first = match self.prepare(&req) {
             Ok(v) => v,
             Err(e) => return error_exchange(&req, e),

@@ -28,25 +28,51 @@ pub fn bytes_of(value: &Value<'_>) -> Option<Vec<u8>> {
     None
 }
 
-/// A JS value as a tag value: strings as they are, other values via `String(v)`.
-pub fn tag_value(value: &Value<'_>) -> String {
+/// A JS value as a tag value: strings as they are, other values via `String(v)`. An exception
+/// thrown by a `toString` (or the interrupt that stops a runaway one) is passed on, never
+/// swallowed: a script cannot hide from the test's end in a conversion.
+pub fn tag_value(value: &Value<'_>) -> rquickjs::Result<String> {
     if let Some(s) = value.as_string() {
-        return s.to_string().unwrap_or_default();
+        return s.to_string();
     }
     if let Some(b) = value.as_bool() {
-        return b.to_string();
+        return Ok(b.to_string());
     }
     if let Some(n) = value.as_number() {
-        return format_number(n);
+        return Ok(format_number(n));
     }
     if value.is_null() || value.is_undefined() {
-        return String::new();
+        return Ok(String::new());
     }
-    value
-        .get::<rquickjs::Coerced<String>>()
-        .map(|c| c.0)
-        .unwrap_or_default()
+    value.get::<rquickjs::Coerced<String>>().map(|c| c.0)
 }
+
+/// What a thrown value was, for an error message: `null`, `undefined`, `Symbol(x)`, or its
+/// string form (never an empty message for a `throw null`).
+pub fn thrown_text(value: &Value<'_>) -> String {
+    if value.is_null() {
+        return "null".to_string();
+    }
+    if value.is_undefined() {
+        return "undefined".to_string();
+    }
+    if let Some(sym) = value.as_symbol() {
+        let desc = sym
+            .description()
+            .ok()
+            .and_then(|d| d.as_string().and_then(|s| s.to_string().ok()))
+            .unwrap_or_default();
+        return format!("Symbol({desc})");
+    }
+    match tag_value(value) {
+        Ok(s) if !s.is_empty() => s,
+        Ok(_) => "\"\" (an empty string)".to_string(),
+        Err(_) => "a value whose toString() throws".to_string(),
+    }
+}
+
+/// Tags that describe where a sample comes from; user tags cannot replace them.
+pub const PROTECTED_TAGS: &[&str] = &["group", "scenario"];
 
 /// Formats a number as JS's `String(n)` does for the common cases.
 pub fn format_number(n: f64) -> String {
@@ -57,22 +83,31 @@ pub fn format_number(n: f64) -> String {
     }
 }
 
-/// The own enumerable `key: value` pairs of a tags object.
-pub fn tag_pairs(obj: &Object<'_>) -> Vec<(String, String)> {
+/// The own enumerable `key: value` pairs of a tags (or headers) object. Exceptions (a throwing
+/// getter or `toString`, the interrupt) are passed on.
+pub fn tag_pairs(obj: &Object<'_>) -> rquickjs::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
-    for (k, v) in obj.props::<String, Value>().flatten() {
-        out.push((k, tag_value(&v)));
+    for prop in obj.props::<String, Value>() {
+        let (k, v) = prop?;
+        let v = tag_value(&v)?;
+        out.push((k, v));
     }
-    out
+    Ok(out)
 }
 
-/// A timeout or duration given as milliseconds (number) or a Go duration string.
+/// [`tag_pairs`] without the [`PROTECTED_TAGS`] (user tags of checks, requests and metrics).
+pub fn user_tag_pairs(obj: &Object<'_>) -> rquickjs::Result<Vec<(String, String)>> {
+    let mut pairs = tag_pairs(obj)?;
+    pairs.retain(|(k, _)| !PROTECTED_TAGS.contains(&k.as_str()));
+    Ok(pairs)
+}
+
+/// A timeout or duration given as milliseconds (number) or a Go duration string, converted as
+/// k6's `types.GetDurationValue` does: negative, NaN and out-of-range numbers become a zero
+/// duration (in k6 a negative one, which times out at once), never a panic.
 pub fn duration_of(value: &Value<'_>) -> Result<Duration, String> {
     if let Some(n) = value.as_number() {
-        if n < 0.0 || !n.is_finite() {
-            return Err(format!("invalid duration {n}"));
-        }
-        return Ok(Duration::from_secs_f64(n / 1000.0));
+        return Ok(crate::engine::duration::GoDuration::from_millis_f64(n).to_std());
     }
     if let Some(s) = value.as_string() {
         let s = s.to_string().unwrap_or_default();

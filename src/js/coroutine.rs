@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, Yielder};
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::{IterationOutcome, IterationSpec, RunError, SetupData};
 use crate::http::{Exchange, Request};
@@ -54,19 +55,32 @@ pub enum Resume {
 pub enum Command {
     /// Run one iteration.
     Iterate(Box<IterationSpec>),
-    /// Run `setup()`.
-    Setup,
-    /// Run `teardown(data)`.
-    Teardown(SetupData),
+    /// Run `setup()`; the token interrupts it (setupTimeout, the test's abort).
+    Setup(CancellationToken),
+    /// Run `teardown(data)`; the token interrupts it (teardownTimeout, a second signal).
+    Teardown(SetupData, CancellationToken),
     /// Run `handleSummary(data)` with the summary data as JSON, and the text summary (plain and
-    /// coloured) for jslib's `textSummary`.
+    /// coloured) for jslib's `textSummary`; `interrupt` stops it (handleSummaryTimeout).
     HandleSummary {
         data: String,
         text: String,
         text_color: String,
+        interrupt: CancellationToken,
     },
     /// Leave the coroutine (drops the JS runtime on the coroutine's own stack).
     Shutdown,
+}
+
+impl Command {
+    /// The token that interrupts this command's JavaScript, its sleeps and its requests.
+    pub fn interrupt(&self) -> Option<&CancellationToken> {
+        match self {
+            Command::Iterate(spec) => Some(&spec.interrupt),
+            Command::Setup(t) | Command::Teardown(_, t) => Some(t),
+            Command::HandleSummary { interrupt, .. } => Some(interrupt),
+            Command::Shutdown => None,
+        }
+    }
 }
 
 /// The answer to a [`Command`].
@@ -111,6 +125,13 @@ impl Suspender {
     /// every host function holding a `Suspender`) is created and dropped inside the body.
     pub unsafe fn new(yielder: &Yielder<Resume, Suspend>) -> Self {
         Suspender(yielder as *const _)
+    }
+
+    /// Runs `f` on the worker thread's stack ([`super::worker::WORKER_STACK_SIZE`]) instead of
+    /// the VU's: for native code whose recursion grows with script data.
+    pub fn on_parent_stack<R>(&self, f: impl FnOnce() -> R + Send) -> R {
+        // SAFETY: as in `suspend`; `on_parent_stack` only switches stacks for the call.
+        unsafe { (*self.0).on_parent_stack(f) }
     }
 
     /// Suspends the coroutine with `value` and returns what the driver resumes it with.

@@ -12,6 +12,7 @@ use rquickjs::{Ctx, Function, Value};
 use super::convert::throw;
 use super::coroutine::{Resume, Suspend};
 use super::state::VuState;
+use crate::engine::duration::GoDuration;
 
 const NEVER: &str = "the async function waits for something that never happens (an API loadgate \
                      does not provide yet?)";
@@ -82,7 +83,7 @@ pub fn run<'js>(
             return Err(throw(ctx, "iteration interrupted"));
         }
         if ms > 0.0 || busy {
-            let limit = (ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0));
+            let limit = (ms >= 0.0).then(|| GoDuration::from_millis_f64(ms).to_std());
             wait(ctx, state, only, limit)?;
         }
         if let Some((_, fire)) = &timers {

@@ -138,9 +138,14 @@ pub(super) fn handle_summary<'js>(
         ));
     };
     let mut out = Vec::new();
-    for (k, v) in obj.props::<String, Value>().flatten() {
-        let content = super::convert::bytes_of(&v)
-            .unwrap_or_else(|| super::convert::tag_value(&v).into_bytes());
+    for prop in obj.props::<String, Value>() {
+        let (k, v) = prop.map_err(|e| RunError::Script(describe(ctx, e)))?;
+        let content = match super::convert::bytes_of(&v) {
+            Some(b) => b,
+            None => super::convert::tag_value(&v)
+                .map_err(|e| RunError::Script(describe(ctx, e)))?
+                .into_bytes(),
+        };
         out.push(SummaryOutput { target: k, content });
     }
     Ok(Some(out))

@@ -21,6 +21,7 @@ pub mod convert;
 pub mod coroutine;
 mod event_loop;
 pub mod io;
+pub mod json_select;
 mod lifecycle;
 pub mod loader;
 pub mod log;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::{RunError, Runner, SetupData, VuIds};
 
@@ -56,10 +57,14 @@ impl JsRunner {
         text: String,
         text_color: String,
     ) -> Result<Option<Vec<SummaryOutput>>, RunError> {
+        let interrupt = CancellationToken::new();
+        // Dropping this future (its timeout) interrupts the script.
+        let _stop = interrupt.clone().drop_guard();
         let cmd = Command::HandleSummary {
             data: data_json,
             text,
             text_color,
+            interrupt,
         };
         match self.main_vu.call(cmd).await? {
             Reply::Summary(r) => r,
@@ -98,7 +103,10 @@ impl Runner for JsRunner {
     fn setup(&self) -> BoxFuture<'static, Result<SetupData, RunError>> {
         let tx = self.main_vu.sender();
         Box::pin(async move {
-            match JsVu::call_on(&tx, Command::Setup).await? {
+            let interrupt = CancellationToken::new();
+            // Dropped by the scheduler's timeout or abort: the script is interrupted.
+            let _stop = interrupt.clone().drop_guard();
+            match JsVu::call_on(&tx, Command::Setup(interrupt)).await? {
                 Reply::Setup(r) => r,
                 _ => Err(RunError::Internal("unexpected reply to setup".to_string())),
             }
@@ -108,7 +116,9 @@ impl Runner for JsRunner {
     fn teardown(&self, data: SetupData) -> BoxFuture<'static, Result<(), RunError>> {
         let tx = self.main_vu.sender();
         Box::pin(async move {
-            match JsVu::call_on(&tx, Command::Teardown(data)).await? {
+            let interrupt = CancellationToken::new();
+            let _stop = interrupt.clone().drop_guard();
+            match JsVu::call_on(&tx, Command::Teardown(data, interrupt)).await? {
                 Reply::Teardown(r) => r,
                 _ => Err(RunError::Internal(
                     "unexpected reply to teardown".to_string(),

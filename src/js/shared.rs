@@ -7,6 +7,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::engine::options::network::NetworkOptions;
 use crate::engine::state::ExecutionState;
 use crate::http::RateLimiter;
@@ -85,6 +87,9 @@ pub struct TestShared {
     failed: Mutex<Option<String>>,
     /// `consoleOutput`: where `console.*` lines go instead of the log.
     console_output: OnceLock<Arc<ConsoleFile>>,
+    /// Cancelled when the test is aborted: stops init contexts still running (see
+    /// [`TestShared::with_abort`]).
+    pub abort: CancellationToken,
 }
 
 impl TestShared {
@@ -109,6 +114,7 @@ impl TestShared {
             started_at: SystemTime::now(),
             failed: Mutex::new(None),
             console_output: OnceLock::new(),
+            abort: CancellationToken::new(),
         }
     }
 
@@ -120,6 +126,13 @@ impl TestShared {
     /// Sends `console.*` lines to `file` from now on (set once options are known).
     pub fn set_console_output(&self, file: Arc<ConsoleFile>) {
         let _ = self.console_output.set(file);
+    }
+
+    /// Lets `abort` (the test's abort token) interrupt VU init contexts: an endless loop in the
+    /// init code then ends on a signal or the service's shutdown.
+    pub fn with_abort(mut self, abort: CancellationToken) -> Self {
+        self.abort = abort;
+        self
     }
 
     /// The current settings.

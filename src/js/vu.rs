@@ -81,8 +81,8 @@ impl Vu for JsVu {
         Box::pin(async move {
             match self.call(Command::Iterate(Box::new(spec))).await {
                 Ok(Reply::Iteration(outcome)) => outcome,
-                Ok(_) => IterationOutcome::Failed("internal error: unexpected reply".to_string()),
-                Err(e) => IterationOutcome::Failed(e.to_string()),
+                Ok(_) => IterationOutcome::Lost("internal error: unexpected reply".to_string()),
+                Err(e) => IterationOutcome::Lost(format!("VU {}: {e}", self.ids.id_in_test)),
             }
         })
     }
@@ -243,19 +243,16 @@ async fn next_command(
     match rx.recv().await {
         Some((cmd, tx)) => {
             *reply_to = Some(tx);
-            *interrupt = match &cmd {
-                Command::Iterate(spec) => {
-                    if !settings.no_cookies_reset {
-                        http.jar().reset();
-                    }
-                    if settings.network.no_vu_connection_reuse {
-                        // k6 closes them when an iteration ends; the next one starts afresh.
-                        http.close_idle_connections();
-                    }
-                    Some(spec.interrupt.clone())
+            if matches!(cmd, Command::Iterate(_)) {
+                if !settings.no_cookies_reset {
+                    http.jar().reset();
                 }
-                _ => None,
-            };
+                if settings.network.no_vu_connection_reuse {
+                    // k6 closes them when an iteration ends; the next one starts afresh.
+                    http.close_idle_connections();
+                }
+            }
+            *interrupt = cmd.interrupt().cloned();
             Resume::Command(cmd)
         }
         None => Resume::Command(Command::Shutdown),
@@ -359,6 +356,12 @@ fn serve<'js>(
             Resume::Command(c) => c,
             _ => Command::Shutdown,
         };
+        // Setup, teardown and handleSummary stop when their token is cancelled (their timeout
+        // or the test's abort), like iterations; `iterate` installs its own token.
+        if !matches!(cmd, Command::Iterate(_)) {
+            state.interrupted.set(false);
+            *state.interrupt.borrow_mut() = cmd.interrupt().cloned();
+        }
         let reply = match cmd {
             Command::Shutdown => break,
             Command::Iterate(spec) => {
@@ -370,12 +373,13 @@ fn serve<'js>(
                 }
                 Reply::Iteration(outcome)
             }
-            Command::Setup => Reply::Setup(setup(ctx, state, &exports)),
-            Command::Teardown(data) => Reply::Teardown(teardown(ctx, state, &exports, data)),
+            Command::Setup(_) => Reply::Setup(setup(ctx, state, &exports)),
+            Command::Teardown(data, _) => Reply::Teardown(teardown(ctx, state, &exports, data)),
             Command::HandleSummary {
                 data,
                 text,
                 text_color,
+                ..
             } => Reply::Summary(handle_summary(
                 ctx,
                 state,
@@ -384,6 +388,7 @@ fn serve<'js>(
                 [&text, &text_color],
             )),
         };
+        *state.interrupt.borrow_mut() = None;
         input = suspender.suspend(Suspend::Done(reply));
     }
 }
@@ -410,6 +415,24 @@ fn setup_value<'js>(
 }
 
 fn init<'js>(
+    ctx: &Ctx<'js>,
+    state: &Rc<VuState>,
+    read_options: bool,
+) -> Result<(Object<'js>, InitInfo), RunError> {
+    // The init context stops when the test is aborted (a signal, the service's shutdown).
+    *state.interrupt.borrow_mut() = Some(state.shared.abort.clone());
+    let result = init_script(ctx, state, read_options);
+    *state.interrupt.borrow_mut() = None;
+    if state.interrupted.get() {
+        state.interrupted.set(false);
+        return Err(RunError::Interrupted(
+            "the init context was interrupted (the test was stopped)".to_string(),
+        ));
+    }
+    result
+}
+
+fn init_script<'js>(
     ctx: &Ctx<'js>,
     state: &Rc<VuState>,
     read_options: bool,
@@ -473,7 +496,7 @@ pub fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
         }
         return out;
     }
-    super::convert::tag_value(&v)
+    format!("uncaught exception: {}", super::convert::thrown_text(&v))
 }
 
 fn iterate<'js>(

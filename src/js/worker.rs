@@ -10,6 +10,10 @@ use tokio::sync::mpsc;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Stack of a worker thread (reserved, touched pages only). Native walks of script data that
+/// recurse (the gjson selector) run here, on the parent stack, not on a VU's small stack.
+pub const WORKER_STACK_SIZE: usize = 32 * 1024 * 1024;
+
 /// The pool of VU worker threads.
 pub struct Workers {
     senders: Mutex<Vec<mpsc::UnboundedSender<Job>>>,
@@ -33,6 +37,7 @@ impl Workers {
             handles.push(rt.handle().clone());
             let handle = std::thread::Builder::new()
                 .name(format!("vu-worker-{i}"))
+                .stack_size(WORKER_STACK_SIZE)
                 .spawn(move || {
                     let local = tokio::task::LocalSet::new();
                     local.block_on(&rt, async move {
@@ -103,6 +108,12 @@ impl Workers {
         for ack in acks {
             let _ = ack.await;
         }
+    }
+
+    /// [`Workers::flush`] bounded by `limit`; false when a worker did not answer in time (one
+    /// busy in native code, or gone).
+    pub async fn flush_within(&self, limit: std::time::Duration) -> bool {
+        tokio::time::timeout(limit, self.flush()).await.is_ok()
     }
 
     /// Like [`Workers::shutdown`], but gives up waiting after `limit` (a VU handle that is still

@@ -264,26 +264,36 @@ impl MetricsEngine {
         }
     }
 
-    /// The group node for `path` (`::a::b`), created with its parents if new.
+    /// The group node for `path` (`::a::b`), created with its parents if new. Iterative: the
+    /// depth of a path never grows the stack.
     fn group_index(&mut self, path: &str) -> usize {
         if let Some(&i) = self.group_by_path.get(path) {
             return i;
         }
-        let (parent_path, name) = match path.rfind("::") {
-            Some(pos) => (&path[..pos], &path[pos + 2..]),
-            None => ("", path),
+        // Walk up to the deepest ancestor that exists, then create the missing levels below it.
+        let mut missing = vec![path];
+        let mut parent = loop {
+            let last = missing[missing.len() - 1];
+            let up = last.rfind("::").map_or("", |pos| &last[..pos]);
+            if let Some(&i) = self.group_by_path.get(up) {
+                break i;
+            }
+            missing.push(up);
         };
-        let parent = self.group_index(parent_path);
-        let i = self.groups.len();
-        self.groups.push(GroupNode {
-            name: name.to_string(),
-            path: path.to_string(),
-            groups: Vec::new(),
-            checks: Vec::new(),
-        });
-        self.groups[parent].groups.push(i);
-        self.group_by_path.insert(path.to_string(), i);
-        i
+        while let Some(p) = missing.pop() {
+            let name = p.rfind("::").map_or(p, |pos| &p[pos + 2..]);
+            let i = self.groups.len();
+            self.groups.push(GroupNode {
+                name: name.to_string(),
+                path: p.to_string(),
+                groups: Vec::new(),
+                checks: Vec::new(),
+            });
+            self.groups[parent].groups.push(i);
+            self.group_by_path.insert(p.to_string(), i);
+            parent = i;
+        }
+        parent
     }
 
     /// Adds `passes` and `fails` to one check (one sample adds 1 to either).

@@ -129,6 +129,8 @@ pub enum RunStatus {
     TeardownFailed(String),
     /// setup() threw, called `fail()` or `exec.test.abort()`, or timed out: nothing else ran.
     SetupFailed(String),
+    /// A VU was lost (a crash in loadgate, a VU stack overflow): the test stopped and failed.
+    VuLost(String),
 }
 
 /// The end-of-test summary in every form.
@@ -160,6 +162,9 @@ pub struct RunOutcome {
     pub duration: Duration,
 }
 
+/// How long the end of a test waits for the VU workers' last samples.
+const FLUSH_DEADLINE: Duration = Duration::from_secs(10);
+
 /// Runs one test to its end.
 pub async fn run(mut config: RunConfig) -> Result<RunOutcome, RunFailure> {
     let source = config.script_source.take();
@@ -173,7 +178,10 @@ pub async fn run(mut config: RunConfig) -> Result<RunOutcome, RunFailure> {
     let registry = Arc::new(Registry::new());
     let (samples_tx, samples_rx) = tokio::sync::mpsc::unbounded_channel();
     let env = std::mem::take(&mut config.env);
-    let shared = Arc::new(TestShared::new(files, env, registry.clone(), samples_tx));
+    let shared = Arc::new(
+        TestShared::new(files, env, registry.clone(), samples_tx)
+            .with_abort(config.abort.token().clone()),
+    );
     let result = match JsRunner::start(workers.clone(), shared.clone()).await {
         Ok(runner) => run_with(config, runner, &workers, shared, registry, samples_rx).await,
         Err(e) => Err(RunFailure::Script(e)),
@@ -349,7 +357,12 @@ async fn run_with(
     )
     .await;
     let duration = started.elapsed();
-    workers.flush().await;
+    // A worker busy in native code (or lost) must not hold the end of the test forever.
+    if !workers.flush_within(FLUSH_DEADLINE).await {
+        tracing::warn!(
+            "the VU workers did not hand over their last samples within {FLUSH_DEADLINE:?}"
+        );
+    }
     let _ = done_tx.send(());
     let stream = metrics
         .await
@@ -373,7 +386,8 @@ async fn run_with(
                 .setup_data
                 .as_deref()
                 .and_then(|s| serde_json::from_str(s).ok());
-            Some(summarize(&runner, &mut engine, &opts).await)
+            let limit = plan.options.handle_summary_timeout();
+            Some(summarize(&runner, &mut engine, &opts, limit).await)
         }
         None => None,
     };
@@ -398,6 +412,7 @@ fn status_of(report: &RunReport, evaluation: &Evaluation, failed: Option<String>
     match &report.end {
         RunEnd::AbortedByScript(msg) => return RunStatus::AbortedByScript(msg.clone()),
         RunEnd::Interrupted => return RunStatus::Interrupted,
+        RunEnd::VuLost(msg) => return RunStatus::VuLost(msg.clone()),
         RunEnd::AbortedByThreshold | RunEnd::Completed => {}
     }
     if evaluation.failed {
@@ -416,6 +431,7 @@ async fn summarize(
     runner: &JsRunner,
     engine: &mut MetricsEngine,
     opts: &SummaryOptions,
+    limit: Duration,
 ) -> Summary {
     let text = text_summary(engine, opts);
     let data = build_data(engine, opts);
@@ -427,12 +443,18 @@ async fn summarize(
         plain.no_color = true;
         let (text_plain, text_color) =
             (text_summary(engine, &plain), text_summary(engine, &colored));
-        match runner
-            .handle_summary(data.to_string(), text_plain, text_color)
-            .await
-        {
-            Ok(h) => (h, None),
-            Err(e) => (None, Some(e.to_string())),
+        let call = runner.handle_summary(data.to_string(), text_plain, text_color);
+        // Past handleSummaryTimeout the call is dropped, which interrupts the script (k6's text).
+        match tokio::time::timeout(limit, call).await {
+            Ok(Ok(h)) => (h, None),
+            Ok(Err(e)) => (None, Some(e.to_string())),
+            Err(_) => (
+                None,
+                Some(format!(
+                    "handleSummary() execution timed out after {} seconds",
+                    limit.as_secs_f64()
+                )),
+            ),
         }
     } else {
         (None, None)

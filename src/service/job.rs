@@ -231,6 +231,7 @@ fn verdict(
             "fail",
             format!("the script failed the test: {m}; {tail}"),
         ),
+        RunStatus::VuLost(m) => ("errored", "fail", format!("the test failed: {m}; {tail}")),
         RunStatus::TeardownFailed(m) => {
             ("errored", "fail", format!("teardown failed: {m}; {tail}"))
         }

@@ -139,6 +139,10 @@ impl<R: Runner> ExecCtx<R> {
                 self.state.add_interrupted();
                 self.abort.abort(AbortReason::Script(msg.clone()));
             }
+            IterationOutcome::Lost(msg) => {
+                tracing::error!(scenario = %self.scenario.name, "a VU was lost, stopping the test: {msg}");
+                self.abort.abort(AbortReason::VuLost(msg.clone()));
+            }
         }
         outcome
     }
@@ -220,7 +224,7 @@ pub(crate) async fn run_vu_loops<R: Runner, F>(
         let near = vu.runtime();
         spawn_near(&mut set, near, async move {
             while !soft.is_cancelled() && !hard.is_cancelled() && more() {
-                if let IterationOutcome::Aborted(_) = ctx.iteration(&mut vu, &index, &hard).await {
+                if ctx.iteration(&mut vu, &index, &hard).await.ends_loop() {
                     break;
                 }
             }

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::{ExecCtx, finish_loops, sleep_until, spawn_near};
 use crate::engine::options::scenarios::ResolvedStage;
 use crate::engine::segment::{ExecutionTuple, SegmentedIndex};
-use crate::engine::{IterationOutcome, Runner, Vu};
+use crate::engine::{Runner, Vu};
 
 /// From `offset_ns` after the scenario start, `planned` VUs of this instance should run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,9 +136,7 @@ pub(super) async fn run<R: Runner>(
                     && !soft.is_cancelled()
                     && !token.is_cancelled()
                 {
-                    if let IterationOutcome::Aborted(_) =
-                        ctx.iteration(&mut vu, &index, &token).await
-                    {
+                    if ctx.iteration(&mut vu, &index, &token).await.ends_loop() {
                         aborted = true;
                         break;
                     }

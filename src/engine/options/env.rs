@@ -105,6 +105,7 @@ impl Options {
         }
         o.setup_timeout = dur("K6_SETUP_TIMEOUT")?;
         o.teardown_timeout = dur("K6_TEARDOWN_TIMEOUT")?;
+        o.handle_summary_timeout = dur("K6_HANDLE_SUMMARY_TIMEOUT")?;
         o.no_setup = boolean("K6_NO_SETUP")?;
         o.no_teardown = boolean("K6_NO_TEARDOWN")?;
         o.max_redirects = int("K6_MAX_REDIRECTS")?;

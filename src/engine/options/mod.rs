@@ -56,6 +56,7 @@ pub struct Options {
     pub setup_timeout: Option<GoDuration>,
     pub no_teardown: Option<bool>,
     pub teardown_timeout: Option<GoDuration>,
+    pub handle_summary_timeout: Option<GoDuration>,
     pub rps: Option<i64>,
     pub dns: Option<Value>,
     pub max_redirects: Option<i64>,
@@ -108,6 +109,7 @@ const KNOWN_KEYS: &[&str] = &[
     "setupTimeout",
     "noTeardown",
     "teardownTimeout",
+    "handleSummaryTimeout",
     "rps",
     "dns",
     "maxRedirects",
@@ -260,6 +262,7 @@ impl Options {
             setup_timeout,
             no_teardown,
             teardown_timeout,
+            handle_summary_timeout,
             rps,
             dns,
             max_redirects,
@@ -313,6 +316,12 @@ impl Options {
     pub fn teardown_timeout(&self) -> Duration {
         self.teardown_timeout
             .map_or(Duration::from_secs(60), GoDuration::to_std)
+    }
+
+    /// `handleSummaryTimeout`, default 120 s (k6's default).
+    pub fn handle_summary_timeout(&self) -> Duration {
+        self.handle_summary_timeout
+            .map_or(Duration::from_secs(120), GoDuration::to_std)
     }
 
     /// `maxRedirects`, default 10.

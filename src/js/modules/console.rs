@@ -21,14 +21,14 @@ fn render<'js>(ctx: &Ctx<'js>, args: &[Value<'js>]) -> String {
             }
             match ctx.json_stringify(a.clone()) {
                 Ok(Some(s)) => parts.push(s.to_string().unwrap_or_default()),
-                _ => parts.push(tag_value(a)),
+                _ => parts.push(tag_value(a).unwrap_or_default()),
             }
         } else if a.is_null() {
             parts.push("null".to_string());
         } else if a.is_undefined() {
             parts.push("undefined".to_string());
         } else {
-            parts.push(tag_value(a));
+            parts.push(tag_value(a).unwrap_or_default());
         }
     }
     parts.join(" ")

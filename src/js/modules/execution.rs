@@ -143,7 +143,8 @@ pub fn install<'js>(
                         ),
                     ));
                 }
-                st.vu_tags.borrow_mut().insert(k, tag_value(&v));
+                let v = tag_value(&v)?;
+                st.vu_tags.borrow_mut().insert(k, v);
                 st.invalidate_tags();
                 Ok(())
             },

@@ -12,8 +12,11 @@ use crate::http::{
     Auth, Compression, Exchange, Hop, JarChoice, MultipartPart, Request, RequestCookie,
     ResponseType, form_urlencode, multipart_form_data,
 };
-use crate::js::convert::{array_buffer, bytes_of, duration_of, tag_pairs, tag_value, throw};
+use crate::js::convert::{
+    array_buffer, bytes_of, duration_of, tag_pairs, tag_value, throw, user_tag_pairs,
+};
 use crate::js::coroutine::{Resume, Suspend};
+use crate::js::json_select;
 use crate::js::state::{ExpectedStatuses, Phase, VuState};
 use crate::metrics::{TagSet, builtin};
 
@@ -80,16 +83,21 @@ pub fn install<'js>(
         })?,
     )?;
     super::cookies::install(ctx, native, state)?;
+    let st = state.clone();
     native.set(
         "gjson",
         Function::new(
             ctx.clone(),
-            |body: String, path: String| -> Option<String> {
-                if !gjson::valid(&body) {
-                    return None;
+            move |ctx: Ctx<'js>, body: String, path: String| {
+                let walkable =
+                    json_select::check_depth(&body).map_err(|e| throw(&ctx, &e.to_string()))?;
+                if !walkable {
+                    return Ok(None);
                 }
-                let v = gjson::get(&body, &path);
-                v.exists().then(|| v.json().to_string())
+                let found = st
+                    .suspender
+                    .on_parent_stack(|| json_select::select(&body, &path));
+                Ok::<_, rquickjs::Error>(found)
             },
         )?,
     )?;
@@ -153,7 +161,7 @@ fn prepare<'js>(
             o.get::<_, String>("url")?,
             Some(o.get::<_, String>("name")?),
         ),
-        None => (tag_value(url), None),
+        None => (tag_value(url)?, None),
     };
     let mut request = Request::new(method, url);
     request.max_redirects = settings.max_redirects;
@@ -165,10 +173,10 @@ fn prepare<'js>(
     let mut redirects_set = false;
     if let Some(p) = params.as_ref().and_then(Value::as_object) {
         if let Ok(h) = p.get::<_, Object>("headers") {
-            request.headers = tag_pairs(&h);
+            request.headers = tag_pairs(&h)?;
         }
         if let Ok(t) = p.get::<_, Object>("tags") {
-            user_tags = tag_pairs(&t);
+            user_tags = user_tag_pairs(&t)?;
         }
         let timeout: Value = p.get("timeout")?;
         if !timeout.is_undefined() && !timeout.is_null() {
@@ -209,15 +217,13 @@ fn prepare<'js>(
             for (name, v) in cookies.props::<String, Value>().flatten() {
                 let (value, replace) = match v.as_object() {
                     Some(o) if !v.is_string() => (
-                        o.get::<_, Value>("value")
-                            .map(|x| tag_value(&x))
-                            .unwrap_or_default(),
+                        o.get::<_, Value>("value").and_then(|x| tag_value(&x))?,
                         o.get::<_, Option<bool>>("replace")
                             .ok()
                             .flatten()
                             .unwrap_or(false),
                     ),
-                    _ => (tag_value(&v), false),
+                    _ => (tag_value(&v)?, false),
                 };
                 request.cookies.push(RequestCookie {
                     name,
@@ -287,7 +293,7 @@ fn encode_body<'js>(ctx: &Ctx<'js>, request: &mut Request, b: &Value<'js>) -> rq
         return Ok(());
     }
     let Some(obj) = b.as_object() else {
-        request.body = tag_value(b).into_bytes().into();
+        request.body = tag_value(b)?.into_bytes().into();
         return Ok(());
     };
     let has_header = |r: &Request| {
@@ -319,7 +325,7 @@ fn encode_body<'js>(ctx: &Ctx<'js>, request: &mut Request, b: &Value<'js>) -> rq
                 // `topping=a&topping=b` (its examples/html_form_post.js).
                 if let Some(items) = v.as_array() {
                     for item in items.iter::<Value>() {
-                        fields.push((k.clone(), form_value(&item?)));
+                        fields.push((k.clone(), form_value(&item?)?));
                     }
                 }
                 parts.push(MultipartPart {
@@ -330,7 +336,7 @@ fn encode_body<'js>(ctx: &Ctx<'js>, request: &mut Request, b: &Value<'js>) -> rq
                 });
             }
             None => {
-                let value = form_value(&v);
+                let value = form_value(&v)?;
                 fields.push((k.clone(), value.clone()));
                 parts.push(MultipartPart {
                     name: k,
@@ -364,9 +370,9 @@ fn encode_body<'js>(ctx: &Ctx<'js>, request: &mut Request, b: &Value<'js>) -> rq
 
 /// A form field's value as k6 encodes it: nested objects and arrays (which k6 cannot encode) and
 /// null become an empty value, everything else its string form.
-fn form_value(v: &Value<'_>) -> String {
+fn form_value(v: &Value<'_>) -> rquickjs::Result<String> {
     if v.is_object() && !v.is_function() {
-        return String::new();
+        return Ok(String::new());
     }
     tag_value(v)
 }

@@ -1,12 +1,11 @@
 //! Native half of the `k6` module: checks, groups and sleep.
 
-use std::rc::Rc;
-use std::time::Duration;
-
 use rquickjs::prelude::Opt;
 use rquickjs::{Ctx, Function, Object, Value};
+use std::rc::Rc;
 
-use crate::js::convert::{tag_pairs, throw};
+use crate::engine::duration::GoDuration;
+use crate::js::convert::{throw, user_tag_pairs};
 use crate::js::coroutine::{Resume, Suspend};
 use crate::js::state::{Phase, VuState};
 use crate::metrics::builtin;
@@ -44,9 +43,7 @@ pub fn install<'js>(
     let st = state.clone();
     native.set(
         "sleep",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, secs: f64| {
-            sleep(&ctx, &st, secs)
-        })?,
+        Function::new(ctx.clone(), move |secs: f64| sleep(&st, secs))?,
     )?;
     Ok(())
 }
@@ -69,13 +66,14 @@ fn check<'js>(
     }
     let base = state.tags();
     let mut set = (*base).clone();
-    if state.settings.borrow().network.system_tags.has("check") {
-        set.insert("check", name);
-    }
     if let Some(obj) = tags.as_ref().and_then(Value::as_object) {
-        for (k, v) in tag_pairs(obj) {
+        // User tags first, then `check` (k6's order); `group` and `scenario` stay the VU's.
+        for (k, v) in user_tag_pairs(obj)? {
             set.insert(k, v);
         }
+    }
+    if state.settings.borrow().network.system_tags.has("check") {
+        set.insert("check", name);
     }
     state.emit(
         builtin::CHECKS,
@@ -85,17 +83,15 @@ fn check<'js>(
     Ok(())
 }
 
-fn sleep(ctx: &Ctx<'_>, state: &VuState, secs: f64) -> rquickjs::Result<()> {
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(throw(ctx, &format!("sleep: invalid duration {secs}")));
-    }
-    if state.interrupted.get() {
+/// k6's `sleep(secs)`: the seconds become a Go duration, so negative, NaN and out-of-range values
+/// (`sleep(1e20)`) return at once, as they do in k6, instead of panicking.
+fn sleep(state: &VuState, secs: f64) -> rquickjs::Result<()> {
+    let wait = GoDuration::from_secs_f64(secs).to_std();
+    if state.interrupted.get() || wait.is_zero() {
         return Ok(());
     }
     state.flush();
-    let resumed = state
-        .suspender
-        .suspend(Suspend::Sleep(Duration::from_secs_f64(secs)));
+    let resumed = state.suspender.suspend(Suspend::Sleep(wait));
     if let Resume::Cancelled = resumed {
         state.interrupted.set(true);
     }

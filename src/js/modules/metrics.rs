@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rquickjs::prelude::Opt;
 use rquickjs::{Ctx, Function, Object, Value};
 
-use crate::js::convert::{tag_pairs, throw};
+use crate::js::convert::{throw, user_tag_pairs};
 use crate::js::state::{Phase, VuState};
 use crate::metrics::{MetricId, MetricType, ValueType};
 
@@ -65,7 +65,7 @@ pub fn install<'js>(
                 let tags = match tags.0.as_ref().and_then(Value::as_object) {
                     Some(obj) => {
                         let mut set = (*base).clone();
-                        for (k, v) in tag_pairs(obj) {
+                        for (k, v) in user_tag_pairs(obj)? {
                             set.insert(k, v);
                         }
                         Arc::new(set)

@@ -9,9 +9,12 @@
   let next = 1;
   const add = (fn, ms, args, repeat) => {
     if (typeof fn !== 'function') throw new TypeError('timer callback must be a function');
-    const delay = Math.max(0, Number(ms) || 0);
+    // k6 makes the delay a Go duration: NaN and out-of-range values (1e30) become Go's MinInt64,
+    // so they fire at once, before timers with a small negative or zero delay, as in k6.
+    let delay = ms === undefined ? 0 : Number(ms);
+    if (!(Math.abs(delay * 1e6) < 9223372036854775807)) delay = -9223372036854.775;
     const id = next++;
-    timers.set(id, { fn, args, delay, due: Date.now() + delay, repeat });
+    timers.set(id, { fn, args, delay: Math.max(0, delay), due: Date.now() + delay, repeat });
     return id;
   };
   const define = (name, value) =>
@@ -29,8 +32,9 @@
   // Runs every timer that is due.
   globalThis.__lgTimerFire = () => {
     const now = Date.now();
-    for (const [id, t] of [...timers]) {
-      if (t.due > now || !timers.has(id)) continue;
+    const due = [...timers].filter(([, t]) => t.due <= now).sort((a, b) => a[1].due - b[1].due);
+    for (const [id, t] of due) {
+      if (!timers.has(id)) continue;
       if (t.repeat) t.due = now + Math.max(1, t.delay); else timers.delete(id);
       t.fn(...t.args);
     }

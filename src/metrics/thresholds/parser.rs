@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::engine::duration::GoDuration;
 use crate::metrics::sink::{Aggregation, parse_percentile_stat};
 use crate::metrics::tags::TagSet;
 
@@ -224,53 +225,16 @@ fn trim_tag(s: &str) -> &str {
     s.trim_matches(|c: char| c == ' ' || c == '"' || c == '\'')
 }
 
-/// Parses a Go duration (`1m30s`, `500ms`) or a number of milliseconds.
+/// `delayAbortEval` as k6 reads it (a `types.NullDuration`): a Go duration string or a number of
+/// milliseconds, through the engine's one Go-duration parser ([`GoDuration`]). A negative result
+/// (k6 turns `"inf"` and out-of-range numbers into one) means no delay, as in k6.
 pub fn parse_duration(v: &Value) -> Option<Duration> {
     match v {
-        Value::Number(n) => n
-            .as_f64()
-            .filter(|f| *f >= 0.0)
-            .map(|ms| Duration::from_secs_f64(ms / 1000.0)),
-        Value::String(s) => parse_go_duration(s),
+        Value::Number(_) | Value::String(_) => {
+            GoDuration::from_json(v).ok().map(GoDuration::to_std)
+        }
         _ => None,
     }
-}
-
-fn parse_go_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
-    if let Ok(ms) = s.parse::<f64>() {
-        return (ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0));
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let num: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let secs = match &rest[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += num * secs;
-        rest = &rest[unit_end..];
-    }
-    Some(Duration::from_secs_f64(total))
 }
 
 fn kind_name(v: &Value) -> &'static str {
@@ -513,5 +477,12 @@ mod tests {
             Some(Duration::from_secs(3720))
         );
         assert_eq!(parse_duration(&json!("x")), None);
+        assert_eq!(
+            parse_duration(&json!("inf")),
+            Some(Duration::ZERO),
+            "k6: no delay"
+        );
+        assert_eq!(parse_duration(&json!(1e30)), Some(Duration::ZERO));
+        assert_eq!(parse_duration(&json!(true)), None);
     }
 }
