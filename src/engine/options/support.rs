@@ -37,11 +37,18 @@ pub const CONSUMERS: &[(&str, Treatment)] = &[
         Consumed("plan::TestPlan (segment)"),
     ),
     ("noSetup", Consumed("engine::scheduler")),
-    ("setupTimeout", OwnedElsewhere("issue 14: setup timeout")),
+    (
+        "setupTimeout",
+        Consumed("engine::scheduler (interrupts setup, exit 100)"),
+    ),
     ("noTeardown", Consumed("engine::scheduler")),
     (
         "teardownTimeout",
-        OwnedElsewhere("issue 14: teardown timeout"),
+        Consumed("engine::scheduler (interrupts teardown, exit 101)"),
+    ),
+    (
+        "handleSummaryTimeout",
+        Consumed("run::summarize (interrupts handleSummary)"),
     ),
     (
         "rps",
