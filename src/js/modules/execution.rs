@@ -217,7 +217,7 @@ fn install_metadata<'js>(
                         ),
                     ));
                 }
-                st.vu_metadata.borrow_mut().insert(k, tag_value(&v));
+                st.vu_metadata.borrow_mut().insert(k, tag_value(&v)?);
                 Ok(())
             },
         )?,

@@ -106,7 +106,7 @@ pub fn install<'js>(
                         .ok_or_else(|| throw(&ctx, "expected ArrayBuffer as argument"))?;
                     Outgoing::Binary(bytes)
                 } else {
-                    Outgoing::Text(tag_value(&data))
+                    Outgoing::Text(tag_value(&data)?)
                 };
                 let _ = sock.tx.send(out);
                 st.emit(builtin::WS_MSGS_SENT, 1.0, sock.tags.clone());
@@ -212,14 +212,14 @@ fn parse_params<'js>(
             match key.as_str() {
                 "headers" => {
                     if let Some(h) = v.as_object() {
-                        for (k, val) in tag_pairs(h) {
+                        for (k, val) in tag_pairs(h)? {
                             set_header(&mut opts.headers, k, val);
                         }
                     }
                 }
                 "tags" => {
                     if let Some(t) = v.as_object() {
-                        for (k, val) in tag_pairs(t) {
+                        for (k, val) in tag_pairs(t)? {
                             tags.insert(k, val);
                         }
                     }
@@ -233,7 +233,7 @@ fn parse_params<'js>(
                     }
                 }
                 "compression" => {
-                    let algo = tag_value(&v);
+                    let algo = tag_value(&v)?;
                     let algo = algo.trim();
                     if algo.is_empty() && !strict {
                         continue;
@@ -407,7 +407,7 @@ fn open_async<'js>(
         opts.subprotocols.push(s.to_string()?);
     } else if let Some(list) = protocols.as_array() {
         for p in list.iter::<Value>() {
-            opts.subprotocols.push(tag_value(&p?));
+            opts.subprotocols.push(tag_value(&p?)?);
         }
     }
     // After k6 v0.41 `url` and `name` carry the same value; a `name` tag wins for both.
