@@ -202,6 +202,9 @@ impl Resolver for ScriptResolver {
         if modules::is_builtin(name) {
             return Ok(name.to_string());
         }
+        if let Some(message) = modules::removed_module(name) {
+            return Err(JsError::new_resolving_message(base, name, message));
+        }
         if name.starts_with("k6/") || name == "k6" {
             return Err(JsError::new_resolving_message(
                 base,

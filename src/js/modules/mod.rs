@@ -19,6 +19,7 @@ mod http;
 mod k6;
 mod metrics;
 mod ws;
+mod webcrypto;
 
 /// Source of each built-in module.
 const BUILTINS: &[(&str, &str)] = &[
@@ -57,6 +58,28 @@ pub fn jslib_builtin(url: &str) -> Option<&'static str> {
     }
 }
 
+/// k6's message for a module it removed or graduated (importing one fails the test at init).
+pub fn removed_module(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "k6/experimental/browser" => {
+            "k6/experimental/browser has been graduated, please use k6/browser instead."
+        }
+        "k6/experimental/grpc" => {
+            "k6/experimental/grpc has been graduated, please use k6/net/grpc instead."
+        }
+        "k6/experimental/timers" => {
+            "k6/experimental/timers has been graduated, and it's now globally available as defined by standard WebAPIs. You just need to remove the import."
+        }
+        "k6/experimental/tracing" => {
+            "k6/experimental/tracing has been removed. All of it functionality is available as pure JavaScript module."
+        }
+        "k6/experimental/webcrypto" => {
+            "k6/experimental/webcrypto has been graduated and it's now globally available as defined by standard WebAPIs. You just need to remove the import."
+        }
+        _ => return None,
+    })
+}
+
 /// Whether `name` is a built-in module.
 pub fn is_builtin(name: &str) -> bool {
     BUILTINS.iter().any(|(n, _)| *n == name)
@@ -87,7 +110,35 @@ pub fn install<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>) -> rquickjs::Result<()>
             rquickjs::object::Accessor::new_get(getter).configurable(),
         )?;
     }
+    webcrypto_global(ctx)?;
     Ok(())
+}
+
+/// The global `crypto` (WebCrypto, as in k6 v1): a getter until first use, which installs the
+/// natives and evaluates the shim (that replaces the getter with the object). Assigning to
+/// `crypto` before that replaces it as an ordinary property would.
+fn webcrypto_global<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
+    let getter = |ctx: Ctx<'js>| {
+        let native: Object = ctx.globals().get("__k6")?;
+        webcrypto::install(&ctx, &native)?;
+        ctx.eval::<(), _>(include_str!("../shims/webcrypto.js"))?;
+        ctx.globals().get::<_, rquickjs::Value>("crypto")
+    };
+    let setter = |ctx: Ctx<'js>, value: rquickjs::Value<'js>| {
+        let descriptor = Object::new(ctx.clone())?;
+        descriptor.set("value", value)?;
+        descriptor.set("writable", true)?;
+        descriptor.set("configurable", true)?;
+        let define: rquickjs::Function = ctx
+            .globals()
+            .get::<_, Object>("Object")?
+            .get("defineProperty")?;
+        define.call::<_, ()>((ctx.globals(), "crypto", descriptor))
+    };
+    ctx.globals().prop(
+        "crypto",
+        rquickjs::object::Accessor::new(getter, setter).configurable(),
+    )
 }
 
 /// Adds the natives of built-in module `name` to `__k6` (before its shim is evaluated).
