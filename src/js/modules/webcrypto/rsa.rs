@@ -72,7 +72,7 @@ pub fn generate(bits: usize, exponent: &[u8]) -> Result<(Vec<u8>, Vec<u8>, KeyIn
             "invalid public exponent: public exponent too large",
         ));
     }
-    if small % 2 == 0 {
+    if small.is_multiple_of(2) {
         return Err(CryptoError::new(
             "OperationError",
             "invalid public exponent: public exponent is even",
@@ -84,7 +84,7 @@ pub fn generate(bits: usize, exponent: &[u8]) -> Result<(Vec<u8>, Vec<u8>, KeyIn
             "invalid public exponent: public exponent too small",
         ));
     }
-    if !(512..=16384).contains(&bits) || bits % 8 != 0 {
+    if !(512..=16384).contains(&bits) || !bits.is_multiple_of(8) {
         return Err(CryptoError::new(
             "OperationError",
             format!("could not generate RSA key pair: unsupported modulus length {bits}"),
