@@ -18,8 +18,8 @@ mod execution;
 mod http;
 mod k6;
 mod metrics;
-mod ws;
 mod webcrypto;
+mod ws;
 
 /// Source of each built-in module.
 const BUILTINS: &[(&str, &str)] = &[
