@@ -245,24 +245,7 @@ async fn lookup(bare: &str, port: u16) -> Result<SocketAddr, HttpError> {
                 host: bare.to_string(),
             })
         }
-        Err(e) => {
-            let msg = e.to_string();
-            let lower = msg.to_ascii_lowercase();
-            if lower.contains("not known")
-                || lower.contains("no address")
-                || lower.contains("nodename nor servname")
-                || lower.contains("no such host")
-            {
-                Err(HttpError::NoSuchHost {
-                    host: bare.to_string(),
-                })
-            } else {
-                Err(HttpError::Dns {
-                    host: bare.to_string(),
-                    message: msg,
-                })
-            }
-        }
+        Err(e) => Err(super::dns::lookup_error(bare, &e)),
     }
 }
 

@@ -99,23 +99,27 @@ async fn system_lookup(host: &str) -> Result<Vec<IpAddr>, HttpError> {
             }
             Ok(ips)
         }
-        Err(e) => {
-            let msg = e.to_string();
-            let lower = msg.to_ascii_lowercase();
-            if lower.contains("not known")
-                || lower.contains("no address")
-                || lower.contains("nodename nor servname")
-                || lower.contains("no such host")
-            {
-                Err(HttpError::NoSuchHost {
-                    host: host.to_string(),
-                })
-            } else {
-                Err(HttpError::Dns {
-                    host: host.to_string(),
-                    message: msg,
-                })
-            }
+        Err(e) => Err(lookup_error(host, &e)),
+    }
+}
+
+/// The error a failed system lookup of `host` stands for: k6's "no such host" when the name does
+/// not exist, else the resolver's own message.
+pub(super) fn lookup_error(host: &str, e: &std::io::Error) -> HttpError {
+    let msg = e.to_string();
+    let lower = msg.to_ascii_lowercase();
+    if lower.contains("not known")
+        || lower.contains("no address")
+        || lower.contains("nodename nor servname")
+        || lower.contains("no such host")
+    {
+        HttpError::NoSuchHost {
+            host: host.to_string(),
+        }
+    } else {
+        HttpError::Dns {
+            host: host.to_string(),
+            message: msg,
         }
     }
 }
