@@ -173,19 +173,7 @@ fn max_possible_vus_of(plan: &TestPlan, s: &ScenarioConfig) -> u64 {
 
 /// k6's `GetMaxPossibleVUs`: the most VUs overlapping scenarios may hold at once.
 pub fn max_possible_vus(plan: &TestPlan) -> u64 {
-    let mut events: Vec<(u64, i128)> = Vec::new();
-    for s in &plan.scenarios {
-        let v = max_possible_vus_of(plan, s) as i128;
-        events.push((s.start_time_ns, v));
-        events.push((s.planned_end_ns(), -v));
-    }
-    events.sort_by_key(|&(t, d)| (t, d));
-    let (mut cur, mut max) = (0i128, 0i128);
-    for (_, d) in events {
-        cur += d;
-        max = max.max(cur);
-    }
-    max as u64
+    plan.peak_vus(|s| max_possible_vus_of(plan, s))
 }
 
 /// The planned maximum duration rounded to 100 ms, as k6's header shows it.

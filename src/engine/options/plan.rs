@@ -245,9 +245,15 @@ impl TestPlan {
     /// scenarios (each holds its VUs from startTime to its end incl. gracefulStop). These are
     /// initialised up front.
     pub fn vus_max(&self) -> u64 {
+        self.peak_vus(|s| self.scenario_vus(s))
+    }
+
+    /// The most VUs held at once when each scenario holds `vus_of(scenario)` from its startTime to
+    /// its planned end (incl. gracefulStop).
+    pub fn peak_vus(&self, vus_of: impl Fn(&ScenarioConfig) -> u64) -> u64 {
         let mut events: Vec<(u64, i128)> = Vec::new();
         for s in &self.scenarios {
-            let v = self.scenario_vus(s) as i128;
+            let v = vus_of(s) as i128;
             events.push((s.start_time_ns, v));
             events.push((s.planned_end_ns(), -v));
         }
