@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
@@ -21,6 +20,7 @@ use futures_util::future::BoxFuture;
 use crate::engine::duration::GoDuration;
 use crate::metrics::{Registry, Sample, SampleBatch};
 use crate::output::Output;
+use crate::output::file_thread::{FileThread, Msg};
 
 /// The output's name on the command line.
 pub const OUTPUT_NAME: &str = "csv";
@@ -201,19 +201,13 @@ fn sample_row(
     Some(row(&fields))
 }
 
-enum Msg {
-    Samples(Arc<SampleBatch>),
-    Stop,
-}
-
 /// Writes every sample as a CSV row.
 pub struct CsvOutput {
     config: CsvConfig,
     columns: Vec<String>,
     /// The file, opened when the output is built (a bad path fails before the test).
     sink: Option<Box<dyn Write + Send>>,
-    tx: Option<mpsc::Sender<Msg>>,
-    writer: Option<JoinHandle<std::io::Result<()>>>,
+    writer: FileThread,
 }
 
 impl CsvOutput {
@@ -244,8 +238,7 @@ impl CsvOutput {
             config,
             columns,
             sink: Some(sink),
-            tx: None,
-            writer: None,
+            writer: FileThread::default(),
         })
     }
 
@@ -266,68 +259,45 @@ impl Output for CsvOutput {
 
     fn start(&mut self, registry: Arc<Registry>) {
         let Some(sink) = self.sink.take() else { return };
-        let (tx, rx) = mpsc::channel::<Msg>();
         let columns = self.columns.clone();
         let (tf, every) = (self.config.time_format, self.config.save_interval);
-        let writer = std::thread::Builder::new().name("output-csv".into()).spawn(
-            move || -> std::io::Result<()> {
-                let mut out = BufWriter::new(sink);
-                out.write_all(header(&columns).as_bytes())?;
-                out.flush()?;
-                let mut next_flush = std::time::Instant::now() + every;
-                loop {
-                    let wait = next_flush.saturating_duration_since(std::time::Instant::now());
-                    match rx.recv_timeout(wait) {
-                        Ok(Msg::Samples(batch)) => {
-                            for s in batch.iter() {
-                                if let Some(line) = sample_row(&registry, &columns, tf, s) {
-                                    out.write_all(line.as_bytes())?;
-                                }
+        self.writer = FileThread::start(OUTPUT_NAME, move |rx| {
+            let mut out = BufWriter::new(sink);
+            out.write_all(header(&columns).as_bytes())?;
+            out.flush()?;
+            let mut next_flush = std::time::Instant::now() + every;
+            loop {
+                let wait = next_flush.saturating_duration_since(std::time::Instant::now());
+                match rx.recv_timeout(wait) {
+                    Ok(Msg::Samples(batch)) => {
+                        for s in batch.iter() {
+                            if let Some(line) = sample_row(&registry, &columns, tf, s) {
+                                out.write_all(line.as_bytes())?;
                             }
                         }
-                        Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                        Err(mpsc::RecvTimeoutError::Timeout) => {}
                     }
-                    if std::time::Instant::now() >= next_flush {
-                        out.flush()?;
-                        next_flush = std::time::Instant::now() + every;
-                    }
+                    Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
                 }
-                out.flush()?;
-                // Finishes the gzip stream, if any.
-                drop(out.into_inner().map_err(|e| e.into_error())?);
-                Ok(())
-            },
-        );
-        match writer {
-            Ok(handle) => {
-                self.tx = Some(tx);
-                self.writer = Some(handle);
+                if std::time::Instant::now() >= next_flush {
+                    out.flush()?;
+                    next_flush = std::time::Instant::now() + every;
+                }
             }
-            Err(e) => tracing::error!(error = %e, "cannot start the csv output"),
-        }
+            out.flush()?;
+            // Finishes the gzip stream, if any.
+            drop(out.into_inner().map_err(|e| e.into_error())?);
+            Ok(())
+        });
     }
 
     fn add_samples(&mut self, samples: &Arc<SampleBatch>) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(Msg::Samples(samples.clone()));
-        }
+        self.writer.send(samples);
     }
 
     fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
-        let CsvOutput {
-            config, tx, writer, ..
-        } = *self;
-        Box::pin(async move {
-            if let Some(tx) = tx {
-                let _ = tx.send(Msg::Stop);
-            }
-            let Some(writer) = writer else { return };
-            let joined = tokio::task::spawn_blocking(move || writer.join()).await;
-            if let Ok(Ok(Err(e))) = joined {
-                tracing::error!(error = %e, path = %config.file_name, "the csv output could not write");
-            }
-        })
+        let CsvOutput { config, writer, .. } = *self;
+        writer.stop(OUTPUT_NAME, config.file_name)
     }
 }
 

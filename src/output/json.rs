@@ -6,8 +6,6 @@ use std::collections::HashSet;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
@@ -15,20 +13,15 @@ use serde_json::{Value, json};
 use crate::keptn::event::rfc3339_ms;
 use crate::metrics::{Registry, Sample, SampleBatch};
 use crate::output::Output;
+use crate::output::file_thread::{FileThread, Msg};
 
 /// The output's name on the command line.
 pub const OUTPUT_NAME: &str = "json";
 
-enum Msg {
-    Samples(Arc<SampleBatch>),
-    Stop,
-}
-
 /// Writes every sample to a file (or stdout for `-`).
 pub struct JsonOutput {
     path: PathBuf,
-    tx: Option<mpsc::Sender<Msg>>,
-    writer: Option<JoinHandle<std::io::Result<()>>>,
+    writer: FileThread,
 }
 
 impl JsonOutput {
@@ -36,8 +29,7 @@ impl JsonOutput {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         JsonOutput {
             path: path.into(),
-            tx: None,
-            writer: None,
+            writer: FileThread::default(),
         }
     }
 }
@@ -79,51 +71,30 @@ impl Output for JsonOutput {
     }
 
     fn start(&mut self, registry: Arc<Registry>) {
-        let (tx, rx) = mpsc::channel::<Msg>();
         let path = self.path.clone();
-        let writer = std::thread::Builder::new()
-            .name("output-json".into())
-            .spawn(move || -> std::io::Result<()> {
-                let sink: Box<dyn Write> = if path.as_os_str() == "-" {
-                    Box::new(std::io::stdout())
-                } else {
-                    Box::new(std::fs::File::create(&path)?)
-                };
-                let mut out = BufWriter::new(sink);
-                let mut seen = HashSet::new();
-                while let Ok(Msg::Samples(batch)) = rx.recv() {
-                    for s in batch.iter() {
-                        point(&registry, &mut seen, s, &mut out)?;
-                    }
+        self.writer = FileThread::start(OUTPUT_NAME, move |rx| {
+            let sink: Box<dyn Write> = if path.as_os_str() == "-" {
+                Box::new(std::io::stdout())
+            } else {
+                Box::new(std::fs::File::create(&path)?)
+            };
+            let mut out = BufWriter::new(sink);
+            let mut seen = HashSet::new();
+            while let Ok(Msg::Samples(batch)) = rx.recv() {
+                for s in batch.iter() {
+                    point(&registry, &mut seen, s, &mut out)?;
                 }
-                out.flush()
-            });
-        match writer {
-            Ok(handle) => {
-                self.tx = Some(tx);
-                self.writer = Some(handle);
             }
-            Err(e) => tracing::error!(error = %e, "cannot start the json output"),
-        }
+            out.flush()
+        });
     }
 
     fn add_samples(&mut self, samples: &Arc<SampleBatch>) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(Msg::Samples(samples.clone()));
-        }
+        self.writer.send(samples);
     }
 
     fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
-        let JsonOutput { path, tx, writer } = *self;
-        Box::pin(async move {
-            if let Some(tx) = tx {
-                let _ = tx.send(Msg::Stop);
-            }
-            let Some(writer) = writer else { return };
-            let joined = tokio::task::spawn_blocking(move || writer.join()).await;
-            if let Ok(Ok(Err(e))) = joined {
-                tracing::error!(error = %e, path = %path.display(), "the json output could not write");
-            }
-        })
+        let JsonOutput { path, writer } = *self;
+        writer.stop(OUTPUT_NAME, path.display().to_string())
     }
 }

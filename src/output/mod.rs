@@ -15,6 +15,7 @@ use crate::metrics::delta::MetricsDelta;
 use crate::metrics::{Registry, SampleBatch};
 
 pub mod csv;
+mod file_thread;
 pub mod json;
 pub mod prometheus;
 pub mod summary;
