@@ -119,15 +119,7 @@ fn endless_iteration_is_stopped_at_graceful_stop() {
 
 #[test]
 fn network_errors_are_failed_requests() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(loadgate::target::serve(
-        listener,
-        std::future::pending::<()>(),
-    ));
+    let (_rt, url) = crate::support::target_on_runtime();
     let path = bad("network_errors.js");
     let target = format!("TARGET={url}");
     let out = loadgate(

@@ -30,15 +30,7 @@ fn rows(path: &Path) -> (String, BTreeMap<String, usize>) {
 
 #[test]
 fn csv_rows_match_k6() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(loadgate::target::serve(
-        listener,
-        std::future::pending::<()>(),
-    ));
+    let (_rt, url) = crate::support::target_on_runtime();
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("c.js");
     std::fs::write(&script, SCRIPT).unwrap();

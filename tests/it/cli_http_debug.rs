@@ -16,15 +16,7 @@ fn run_with(flag: &str, url: &str, script: &std::path::Path) -> String {
 
 #[test]
 fn http_debug_logs_requests_and_responses() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(loadgate::target::serve(
-        listener,
-        std::future::pending::<()>(),
-    ));
+    let (_rt, url) = crate::support::target_on_runtime();
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("debug.js");
     std::fs::write(

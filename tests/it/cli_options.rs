@@ -75,19 +75,6 @@ fn same(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>, code: i32) ->
     (theirs.stderr, ours.stderr)
 }
 
-fn target() -> (tokio::runtime::Runtime, String) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(loadgate::target::serve(
-        listener,
-        std::future::pending::<()>(),
-    ));
-    (rt, url)
-}
-
 /// The `layers ...` line the precedence script logs.
 fn layers(stderr: &str) -> String {
     stderr
@@ -103,7 +90,7 @@ fn layers(stderr: &str) -> String {
 
 #[test]
 fn connection_options_as_flags() {
-    let (_rt, url) = target();
+    let (_rt, url) = crate::support::target_on_runtime();
     let t = format!("TARGET={url}");
     same(
         &[
@@ -130,7 +117,7 @@ fn connection_options_as_flags() {
 
 #[test]
 fn connection_options_as_k6_variables() {
-    let (_rt, url) = target();
+    let (_rt, url) = crate::support::target_on_runtime();
     let t = format!("TARGET={url}");
     same(
         &["-e", &t, "guards.js"],
@@ -149,14 +136,14 @@ fn connection_options_as_k6_variables() {
 
 #[test]
 fn without_the_options_the_guards_script_fails_in_both() {
-    let (_rt, url) = target();
+    let (_rt, url) = crate::support::target_on_runtime();
     let t = format!("TARGET={url}");
     same(&["-e", &t, "guards.js"], &[], None, 99);
 }
 
 #[test]
 fn local_ips_bind_each_vu_to_its_address() {
-    let (_rt, url) = target();
+    let (_rt, url) = crate::support::target_on_runtime();
     let t = format!("TARGET={url}");
     same(
         &["-e", &t, "local_ips.js"],
@@ -181,7 +168,7 @@ fn local_ips_bind_each_vu_to_its_address() {
 
 #[test]
 fn dns_policy_and_select_as_k6() {
-    let (_rt, url) = target();
+    let (_rt, url) = crate::support::target_on_runtime();
     let t = format!("TARGET={url}");
     same(&["-e", &t, "-e", "EXPECT=ok", "dns.js"], &[], None, 0);
     same(

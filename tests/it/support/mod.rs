@@ -102,6 +102,14 @@ pub async fn target() -> String {
     url
 }
 
+/// The loopback target on a runtime of its own, for tests that run the binary; the target lives
+/// as long as the returned runtime.
+pub fn target_on_runtime() -> (tokio::runtime::Runtime, String) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(target());
+    (rt, url)
+}
+
 /// Starts a capture distributor; returns its `/event` URL and the answers.
 pub async fn distributor() -> (String, UnboundedReceiver<Value>) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
