@@ -30,6 +30,8 @@ use super::types::{
 /// may run concurrently (`http.batch`) since no interior borrow is held across an await.
 pub struct HttpClient {
     config: ClientConfig,
+    /// The test's own TLS configuration (`config.tls`) offering `h2` too, when HTTP/2 is on.
+    tls_h2: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
     pool: Pool,
     jar: Rc<CookieJar>,
 }
@@ -43,7 +45,12 @@ impl HttpClient {
             config.max_idle_per_host
         };
         let pool = Pool::new(idle);
+        let tls_h2 = match (&config.tls, config.http2) {
+            (Some(c), true) => Some(super::tls::offering_h2(c)),
+            _ => None,
+        };
         HttpClient {
+            tls_h2,
             config,
             pool,
             jar: Rc::new(CookieJar::new()),
@@ -111,7 +118,8 @@ impl HttpClient {
             local_ip: self.config.local_ip,
             resolver: self.config.resolver.as_deref(),
             insecure_skip_tls_verify: self.config.insecure_skip_tls_verify,
-            tls: self.config.tls.as_ref(),
+            tls: self.tls_h2.as_ref().or(self.config.tls.as_ref()),
+            http2: self.config.http2,
         };
 
         loop {

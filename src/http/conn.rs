@@ -1,7 +1,9 @@
 //! Connections and the per-VU keep-alive pool. [`connect`] resolves the host (honouring the
 //! `hosts`, `blockHostnames` and `blacklistIPs` options), dials TCP, does the TLS handshake for https, and hands the stream to hyper's
-//! HTTP/1.1 client handshake; the connection future runs as its own tokio task. It reports how
-//! long each phase took ([`ConnectTimings`]). [`Pool`] keeps idle connections per scheme/host/port.
+//! HTTP/1.1 client handshake, or its HTTP/2 one when ALPN chose `h2` (like Go, and so k6, HTTP/2
+//! only over TLS: no h2c); the connection future runs as its own tokio task. It reports how
+//! long each phase took ([`ConnectTimings`]). [`Pool`] keeps idle HTTP/1.1 connections per
+//! scheme/host/port, and one shared HTTP/2 connection per key that every request multiplexes on.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
 use super::dns::Resolver;
@@ -29,13 +32,67 @@ pub(crate) struct PoolKey {
     pub port: u16,
 }
 
-/// One live HTTP/1.1 connection.
+/// The request side of a connection, by protocol.
+pub(crate) enum Sender {
+    Http1(http1::SendRequest<Full<Bytes>>),
+    /// Clones share the one connection (one stream per request).
+    Http2(http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    pub(crate) fn is_closed(&self) -> bool {
+        match self {
+            Sender::Http1(s) => s.is_closed(),
+            Sender::Http2(s) => s.is_closed(),
+        }
+    }
+
+    pub(crate) fn is_http2(&self) -> bool {
+        matches!(self, Sender::Http2(_))
+    }
+
+    /// Waits until the connection can take a request.
+    pub(crate) async fn ready(&mut self) -> hyper::Result<()> {
+        match self {
+            Sender::Http1(s) => s.ready().await,
+            Sender::Http2(s) => s.ready().await,
+        }
+    }
+
+    pub(crate) async fn send(
+        &mut self,
+        req: http::Request<Full<Bytes>>,
+    ) -> hyper::Result<http::Response<Incoming>> {
+        match self {
+            Sender::Http1(s) => s.send_request(req).await,
+            Sender::Http2(s) => s.send_request(req).await,
+        }
+    }
+}
+
+/// One live connection.
 pub(crate) struct Conn {
-    pub sender: SendRequest<Full<Bytes>>,
+    pub sender: Sender,
     pub stats: Arc<ConnStats>,
     pub remote: SocketAddr,
     pub tls_version: &'static str,
     pub tls_suite: Arc<str>,
+}
+
+impl Conn {
+    /// A second handle on an HTTP/2 connection (`None` for HTTP/1.1, which is not shared).
+    fn share(&self) -> Option<Conn> {
+        match &self.sender {
+            Sender::Http2(s) => Some(Conn {
+                sender: Sender::Http2(s.clone()),
+                stats: self.stats.clone(),
+                remote: self.remote,
+                tls_version: self.tls_version,
+                tls_suite: self.tls_suite.clone(),
+            }),
+            Sender::Http1(_) => None,
+        }
+    }
 }
 
 /// How long each phase of opening a connection took.
@@ -55,8 +112,11 @@ pub(crate) struct ConnectOptions<'a> {
     /// `localIPs`: bind the socket to this source address first.
     pub local_ip: Option<IpAddr>,
     pub insecure_skip_tls_verify: bool,
-    /// The test's TLS configuration, when `tlsVersion`/`tlsCipherSuites` are set.
+    /// The test's TLS configuration, when `tlsVersion`/`tlsCipherSuites` are set (its ALPN list
+    /// is used as is).
     pub tls: Option<&'a Arc<tokio_rustls::rustls::ClientConfig>>,
+    /// Offer `h2` in ALPN when `tls` is `None` (`k6/http`; not WebSockets).
+    pub http2: bool,
 }
 
 /// A dialled socket (TCP, plus TLS for https) before any protocol runs on it.
@@ -66,6 +126,8 @@ pub(crate) struct Dialed {
     pub remote: SocketAddr,
     pub tls_version: &'static str,
     pub tls_suite: Arc<str>,
+    /// ALPN chose `h2`.
+    pub h2: bool,
 }
 
 /// Resolves, dials TCP and does the TLS handshake for https; `timings` is filled in as far as the
@@ -90,7 +152,7 @@ pub(crate) async fn open_stream(
     let stats = ConnStats::new();
     let counted = CountingIo::new(tcp, stats.clone());
 
-    let (stream, tls_version, tls_suite) = if key.https {
+    let (stream, tls_version, tls_suite, h2) = if key.https {
         let t2 = Instant::now();
         let res = tls_handshake(&key.host, counted, opts).await;
         timings.tls_handshaking = t2.elapsed();
@@ -98,9 +160,10 @@ pub(crate) async fn open_stream(
         let (_, session) = s.get_ref();
         let version = tls::version_name(session.protocol_version());
         let suite: Arc<str> = tls::suite_name(session.negotiated_cipher_suite()).into();
-        (Stream::Tls(Box::new(s)), version, suite)
+        let h2 = session.alpn_protocol() == Some(tls::ALPN_H2);
+        (Stream::Tls(Box::new(s)), version, suite, h2)
     } else {
-        (Stream::Plain(counted), "", Arc::from(""))
+        (Stream::Plain(counted), "", Arc::from(""), false)
     };
     Ok(Dialed {
         stream,
@@ -108,6 +171,7 @@ pub(crate) async fn open_stream(
         remote: addr,
         tls_version,
         tls_suite,
+        h2,
     })
 }
 
@@ -123,18 +187,33 @@ pub(crate) async fn connect(
         remote: addr,
         tls_version,
         tls_suite,
+        h2,
     } = open_stream(key, opts, timings).await?;
 
-    let (sender, connection) = http1::Builder::new()
-        .title_case_headers(true)
-        .handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| error_code::from_hyper_error(&e))?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!(error = %e, "http connection ended with an error");
-        }
-    });
+    let sender = if h2 {
+        let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+            .handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| error_code::from_hyper_error(&e))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "http/2 connection ended with an error");
+            }
+        });
+        Sender::Http2(sender)
+    } else {
+        let (sender, connection) = http1::Builder::new()
+            .title_case_headers(true)
+            .handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| error_code::from_hyper_error(&e))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "http connection ended with an error");
+            }
+        });
+        Sender::Http1(sender)
+    };
     Ok(Conn {
         sender,
         stats,
@@ -165,6 +244,7 @@ async fn tls_handshake(
 ) -> Result<tokio_rustls::client::TlsStream<CountingIo<TcpStream>>, HttpError> {
     let cfg = match opts.tls {
         Some(c) => c.clone(),
+        None if opts.http2 => tls::config_h2(opts.insecure_skip_tls_verify)?,
         None => tls::config(opts.insecure_skip_tls_verify)?,
     };
     let name = tls::server_name(host)?;
@@ -249,7 +329,8 @@ async fn lookup(bare: &str, port: u16) -> Result<SocketAddr, HttpError> {
     }
 }
 
-/// Idle keep-alive connections of one VU. Never borrowed across an await.
+/// Idle keep-alive connections of one VU (an HTTP/2 connection stays in it while in use, and is
+/// handed out as clones). Never borrowed across an await.
 pub(crate) struct Pool {
     idle: RefCell<HashMap<PoolKey, Vec<Conn>>>,
     max_idle_per_host: usize,
@@ -263,19 +344,25 @@ impl Pool {
         }
     }
 
-    /// The most recently used idle connection to `key` that is still open.
+    /// The most recently used idle connection to `key` that is still open; an HTTP/2 one stays
+    /// in the pool and a clone is returned.
     pub(crate) fn take(&self, key: &PoolKey) -> Option<Conn> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(key)?;
         while let Some(conn) = list.pop() {
             if !conn.sender.is_closed() {
+                if let Some(shared) = conn.share() {
+                    list.push(conn);
+                    return Some(shared);
+                }
                 return Some(conn);
             }
         }
         None
     }
 
-    /// Returns a connection whose exchange completed cleanly.
+    /// Returns a connection whose exchange completed cleanly. Of HTTP/2 connections one per key
+    /// is kept (the one already there, else this one).
     pub(crate) fn put(&self, key: &PoolKey, conn: Conn) {
         if conn.sender.is_closed() || self.max_idle_per_host == 0 {
             return;
@@ -283,6 +370,9 @@ impl Pool {
         let mut idle = self.idle.borrow_mut();
         if let Some(list) = idle.get_mut(key) {
             list.retain(|c| !c.sender.is_closed());
+            if conn.sender.is_http2() && list.iter().any(|c| c.sender.is_http2()) {
+                return;
+            }
             if list.len() < self.max_idle_per_host {
                 list.push(conn);
             }

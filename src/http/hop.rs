@@ -3,6 +3,9 @@
 //! and TLS inside it), `sending` until the last byte of the request was written, `waiting` until
 //! the first response byte, `receiving` until the body ended; bytes from the socket counters.
 //! The deadline covers all of it; on expiry the timings say how far the hop got.
+//! On HTTP/2 the socket is shared by concurrent streams and carries frames of its own (SETTINGS,
+//! WINDOW_UPDATE), so `waiting` ends when the response head arrived (Go's GotFirstResponseByte on
+//! h2 is the HEADERS frame) and bytes are claimed from the connection's counters once each.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,7 +34,7 @@ pub(crate) struct HopRequest<'a> {
 /// A complete response (body still encoded).
 pub(crate) struct RawResponse {
     pub status: u16,
-    /// `HTTP/1.1` or `HTTP/1.0`, as the status line said.
+    /// `HTTP/1.1` or `HTTP/1.0`, as the status line said, or `HTTP/2.0`.
     pub proto: &'static str,
     pub status_text: String,
     pub headers: HeaderMap,
@@ -59,6 +62,10 @@ struct Progress {
     tls_version: &'static str,
     tls_suite: Arc<str>,
     remote: Option<SocketAddr>,
+    /// The connection speaks HTTP/2.
+    h2: bool,
+    /// When the response head arrived.
+    head_at: Option<Instant>,
 }
 
 /// Sends one hop and measures it.
@@ -79,6 +86,8 @@ pub(crate) async fn send(
         tls_version: "",
         tls_suite: Arc::from(""),
         remote: None,
+        h2: false,
+        head_at: None,
     };
     let result = match tokio::time::timeout_at(deadline, run(pool, key, opts, req, &mut p)).await {
         Ok(r) => r,
@@ -94,18 +103,29 @@ pub(crate) async fn send(
         t.looking_up = ms(p.connect.looking_up);
         t.connecting = ms(p.connect.connecting);
         t.tls_handshaking = ms(p.connect.tls_handshaking);
-        let wrote = stats.last_write().map(Instant::from_std);
-        let first = stats.first_read().map(Instant::from_std);
-        let wrote_at = wrote.unwrap_or(end).max(got);
+        let (wrote_at, first_at) = if p.h2 {
+            let head = p.head_at.unwrap_or(end).max(got);
+            let wrote = stats.first_write().map(Instant::from_std);
+            let wrote_at = wrote.unwrap_or(head).clamp(got, head);
+            (wrote_at, head)
+        } else {
+            let wrote = stats.last_write().map(Instant::from_std);
+            let first = stats.first_read().map(Instant::from_std);
+            let wrote_at = wrote.unwrap_or(end).max(got);
+            (wrote_at, first.unwrap_or(end).max(wrote_at))
+        };
         t.sending = ms(wrote_at - got);
-        let first_at = first.unwrap_or(end).max(wrote_at);
         t.waiting = ms(first_at - wrote_at);
         t.receiving = ms(end.max(first_at) - first_at);
         t.duration = t.sending + t.waiting + t.receiving;
-        let now_bytes = stats.bytes();
-        bytes = ByteCounts {
-            read: now_bytes.read - p.base_bytes.read,
-            written: now_bytes.written - p.base_bytes.written,
+        bytes = if p.h2 {
+            stats.claim()
+        } else {
+            let now_bytes = stats.bytes();
+            ByteCounts {
+                read: now_bytes.read - p.base_bytes.read,
+                written: now_bytes.written - p.base_bytes.written,
+            }
         };
     }
     HopOutcome {
@@ -139,23 +159,37 @@ async fn run(
         p.tls_version = conn.tls_version;
         p.tls_suite = conn.tls_suite.clone();
         p.remote = Some(conn.remote);
+        p.h2 = conn.sender.is_http2();
         conn.stats.begin_request();
 
         // Keep a copy of the headers only when a retry may need them.
-        let headers = if reused && !retried {
+        let mut headers = if reused && !retried {
             req.headers.clone()
         } else {
             std::mem::take(&mut req.headers)
         };
-        let mut builder = http::Request::builder().method(req.method).uri(req.target);
+        let builder = http::Request::builder().method(req.method);
+        let mut builder = if p.h2 {
+            // HTTP/2 carries the host as `:authority` (Go: `req.Host`, else the URL's host).
+            let authority = headers
+                .remove(http::header::HOST)
+                .and_then(|h| h.to_str().ok().map(str::to_owned))
+                .unwrap_or_else(|| format!("{}:{}", key.host, key.port));
+            builder.uri(format!("https://{authority}{}", req.target))
+        } else {
+            builder.uri(req.target)
+        };
         if let Some(h) = builder.headers_mut() {
             *h = headers;
         }
         let request = builder
             .body(Full::new(req.body.clone()))
             .map_err(|e| HttpError::Other(format!("invalid request: {e}")))?;
-        let response = match conn.sender.send_request(request).await {
-            Ok(r) => r,
+        let response = match conn.sender.send(request).await {
+            Ok(r) => {
+                p.head_at = Some(Instant::now());
+                r
+            }
             Err(e) => {
                 // A kept-alive connection the server closed meanwhile: retry once on a new one,
                 // as Go does, if nothing of a response arrived.
@@ -198,10 +232,10 @@ async fn run(
             .trim_end()
             .to_string(),
         };
-        let proto = if parts.version == http::Version::HTTP_10 {
-            "HTTP/1.0"
-        } else {
-            "HTTP/1.1"
+        let proto = match parts.version {
+            http::Version::HTTP_10 => "HTTP/1.0",
+            http::Version::HTTP_2 => "HTTP/2.0",
+            _ => "HTTP/1.1",
         };
         return Ok(RawResponse {
             status: parts.status.as_u16(),

@@ -23,6 +23,12 @@ pub(crate) struct ConnStats {
     written: AtomicU64,
     /// ns since `base` + 1 of the latest successful write; 0 = none.
     last_write: AtomicU64,
+    /// ns since `base` + 1 of the first write since [`ConnStats::begin_request`]; 0 = none.
+    first_write: AtomicU64,
+    /// Bytes already attributed to a request by [`ConnStats::claim`] (HTTP/2, where requests
+    /// share the connection concurrently).
+    claimed_read: AtomicU64,
+    claimed_written: AtomicU64,
     /// ns since `base` + 1 of the first read with data since [`ConnStats::begin_request`]; 0 = none.
     first_read: AtomicU64,
 }
@@ -41,6 +47,9 @@ impl ConnStats {
             read: AtomicU64::new(0),
             written: AtomicU64::new(0),
             last_write: AtomicU64::new(0),
+            first_write: AtomicU64::new(0),
+            claimed_read: AtomicU64::new(0),
+            claimed_written: AtomicU64::new(0),
             first_read: AtomicU64::new(0),
         })
     }
@@ -48,7 +57,21 @@ impl ConnStats {
     /// Forgets the time stamps of the previous request on this connection.
     pub(crate) fn begin_request(&self) {
         self.last_write.store(0, Ordering::Relaxed);
+        self.first_write.store(0, Ordering::Relaxed);
         self.first_read.store(0, Ordering::Relaxed);
+    }
+
+    /// The bytes that crossed the socket since the previous claim (or since it opened), now
+    /// attributed to the caller: with HTTP/2 several requests overlap on one connection, and each
+    /// byte is counted once, by the request that finishes first after it.
+    pub(crate) fn claim(&self) -> ByteCounts {
+        let now = self.bytes();
+        let read = self.claimed_read.swap(now.read, Ordering::Relaxed);
+        let written = self.claimed_written.swap(now.written, Ordering::Relaxed);
+        ByteCounts {
+            read: now.read.saturating_sub(read),
+            written: now.written.saturating_sub(written),
+        }
     }
 
     pub(crate) fn bytes(&self) -> ByteCounts {
@@ -61,6 +84,11 @@ impl ConnStats {
     /// When the request was last written to, if it was.
     pub(crate) fn last_write(&self) -> Option<Instant> {
         self.at(self.last_write.load(Ordering::Relaxed))
+    }
+
+    /// When the first write since [`ConnStats::begin_request`] happened, if it did.
+    pub(crate) fn first_write(&self) -> Option<Instant> {
+        self.at(self.first_write.load(Ordering::Relaxed))
     }
 
     /// When the first response byte arrived, if it did.
@@ -87,7 +115,11 @@ impl ConnStats {
 
     fn on_write(&self, n: usize) {
         self.written.fetch_add(n as u64, Ordering::Relaxed);
-        self.last_write.store(self.stamp(), Ordering::Relaxed);
+        let now = self.stamp();
+        self.last_write.store(now, Ordering::Relaxed);
+        if self.first_write.load(Ordering::Relaxed) == 0 {
+            self.first_write.store(now, Ordering::Relaxed);
+        }
     }
 }
 

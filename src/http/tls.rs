@@ -1,6 +1,8 @@
 //! TLS for `https://` URLs: rustls (ring provider) with the webpki root set, or with no
 //! verification at all for `insecureSkipTLSVerify`. Both configurations are built once per process.
 //! Also maps rustls errors to k6 codes and names the negotiated version/suite like k6 (`tls1.3`).
+//! ALPN: `k6/http` offers `h2` then `http/1.1` (Go's Transport with `ForceAttemptHTTP2`, as k6
+//! sets it); WebSockets and everything else offer `http/1.1` only.
 
 use std::sync::{Arc, OnceLock};
 
@@ -17,7 +19,10 @@ use tokio_rustls::rustls::{
 use super::error_code::HttpError;
 use crate::engine::options::network::{TlsChoice, TlsVersion};
 
-/// The shared client configuration for the given verification choice.
+/// The ALPN protocol id of HTTP/2 over TLS.
+pub(crate) const ALPN_H2: &[u8] = b"h2";
+
+/// The shared client configuration for the given verification choice (ALPN `http/1.1`).
 pub(crate) fn config(insecure: bool) -> Result<Arc<ClientConfig>, HttpError> {
     static VERIFIED: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
     static INSECURE: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
@@ -25,6 +30,22 @@ pub(crate) fn config(insecure: bool) -> Result<Arc<ClientConfig>, HttpError> {
     cell.get_or_init(|| build(insecure).map_err(|e| format!("tls: {e}")))
         .clone()
         .map_err(HttpError::Tls)
+}
+
+/// [`config`] offering HTTP/2 first (`k6/http`'s default).
+pub(crate) fn config_h2(insecure: bool) -> Result<Arc<ClientConfig>, HttpError> {
+    static VERIFIED: OnceLock<Result<Arc<ClientConfig>, HttpError>> = OnceLock::new();
+    static INSECURE: OnceLock<Result<Arc<ClientConfig>, HttpError>> = OnceLock::new();
+    let cell = if insecure { &INSECURE } else { &VERIFIED };
+    cell.get_or_init(|| config(insecure).map(|c| offering_h2(&c)))
+        .clone()
+}
+
+/// A copy of `cfg` that offers `h2` before `http/1.1` in ALPN.
+pub(crate) fn offering_h2(cfg: &ClientConfig) -> Arc<ClientConfig> {
+    let mut c = cfg.clone();
+    c.alpn_protocols = vec![ALPN_H2.to_vec(), b"http/1.1".to_vec()];
+    Arc::new(c)
 }
 
 fn build(insecure: bool) -> Result<Arc<ClientConfig>, Error> {
@@ -198,6 +219,12 @@ mod tests {
     fn configs_build_and_errors_map() {
         assert!(config(false).is_ok());
         assert!(config(true).is_ok());
+        let h2 = config_h2(true).unwrap();
+        assert_eq!(h2.alpn_protocols[0], ALPN_H2);
+        assert_eq!(
+            config(true).unwrap().alpn_protocols,
+            vec![b"http/1.1".to_vec()]
+        );
         let e = classify(&Error::InvalidCertificate(CertificateError::UnknownIssuer));
         assert_eq!(e.code(), 1310);
         assert_eq!(e.to_string(), "x509: unknown authority");

@@ -70,6 +70,8 @@ async fn https_with_insecure_skip_verify() {
     let r = &ex.response;
     assert_eq!(r.status, 200, "{}", r.error);
     assert_eq!(r.body.as_deref(), Some(&b"tls"[..]));
+    // The server offers only http/1.1: the h2 offer falls back to it.
+    assert_eq!(r.proto, "HTTP/1.1");
     assert_eq!(r.tls_version, "tls1.3");
     assert!(
         r.tls_cipher_suite.starts_with("TLS_"),
@@ -140,4 +142,145 @@ async fn tls_version_and_cipher_suites_are_applied() {
         r.tls_cipher_suite,
         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
     );
+}
+
+/// The project's target over TLS (`h2` and `http/1.1` by ALPN) with a fresh self-signed
+/// certificate for `localhost`.
+async fn h2_target() -> String {
+    use std::sync::Arc;
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![ck.cert.der().clone()], key)
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(crate::target::serve_tls(
+        listener,
+        cfg,
+        std::future::pending(),
+    ));
+    format!("https://localhost:{}", addr.port())
+}
+
+fn localhost_insecure() -> ClientConfig {
+    ClientConfig {
+        insecure_skip_tls_verify: true,
+        net: std::sync::Arc::new(
+            crate::engine::options::network::NetworkOptions::with_hosts(&[(
+                "localhost",
+                "127.0.0.1",
+            )])
+            .unwrap(),
+        ),
+        ..Default::default()
+    }
+}
+
+fn peer(ex: &Exchange) -> String {
+    String::from_utf8_lossy(ex.response.body.as_deref().unwrap_or_default()).into_owned()
+}
+
+#[tokio::test]
+async fn https_negotiates_http2_and_keeps_one_connection() {
+    let base = h2_target().await;
+    let c = HttpClient::new(localhost_insecure());
+    let first = c.execute(Request::new("GET", format!("{base}/conn"))).await;
+    let r = &first.response;
+    assert_eq!(r.status, 200, "{}", r.error);
+    assert_eq!(r.proto, "HTTP/2.0");
+    assert_eq!(r.status_text, "200 OK");
+    assert_eq!(first.hops[0].proto, "HTTP/2.0");
+    assert!(
+        r.headers.iter().any(|(k, _)| k == "Content-Type"),
+        "{:?}",
+        r.headers
+    );
+    let t = first.hops[0].timings;
+    assert!(t.tls_handshaking > 0.0);
+    assert!(first.hops[0].bytes_received > 500);
+    assert!(first.hops[0].bytes_sent > 100);
+
+    // The next request multiplexes on the same connection: same peer port, no handshake.
+    let again = c.execute(Request::new("GET", format!("{base}/conn"))).await;
+    assert_eq!(again.response.proto, "HTTP/2.0");
+    assert_eq!(peer(&again), peer(&first));
+    assert_eq!(again.hops[0].timings.tls_handshaking, 0.0);
+    assert_eq!(again.hops[0].timings.connecting, 0.0);
+    assert!(again.hops[0].bytes_received < first.hops[0].bytes_received);
+    assert!(again.hops[0].bytes_received > 0);
+
+    // Concurrent requests share it too; `waiting` covers the server's delay.
+    let (a, b) = tokio::join!(
+        c.execute(Request::new("GET", format!("{base}/delay/60"))),
+        c.execute(Request::new("GET", format!("{base}/conn"))),
+    );
+    assert_eq!(a.response.status, 200, "{}", a.response.error);
+    assert_eq!(peer(&b), peer(&first));
+    let t = a.hops[0].timings;
+    assert!(t.waiting >= 50.0, "{t:?}");
+    assert!(t.duration >= t.waiting);
+    assert!(t.sending < 50.0, "{t:?}");
+}
+
+#[tokio::test]
+async fn http2_carries_request_bodies_and_headers() {
+    let base = h2_target().await;
+    let c = HttpClient::new(localhost_insecure());
+    let mut req = Request::new("POST", format!("{base}/echo"));
+    req.body = bytes::Bytes::from_static(b"hello h2");
+    req.headers.push(("X-Test".to_string(), "1".to_string()));
+    let ex = c.execute(req).await;
+    let r = &ex.response;
+    assert_eq!(r.status, 200, "{}", r.error);
+    assert_eq!(r.proto, "HTTP/2.0");
+    let echo: serde_json::Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["body"], "hello h2");
+    assert_eq!(echo["headers"]["x-test"], "1");
+    assert_eq!(
+        echo["headers"]["user-agent"],
+        crate::http::DEFAULT_USER_AGENT
+    );
+}
+
+#[tokio::test]
+async fn http2_off_speaks_http1_to_an_h2_server() {
+    let base = h2_target().await;
+    let cfg = ClientConfig {
+        http2: false,
+        ..localhost_insecure()
+    };
+    let ex = HttpClient::new(cfg)
+        .execute(Request::new("GET", format!("{base}/")))
+        .await;
+    assert_eq!(ex.response.status, 200, "{}", ex.response.error);
+    assert_eq!(ex.response.proto, "HTTP/1.1");
+}
+
+#[tokio::test]
+async fn http2_with_the_tests_own_tls_config() {
+    use crate::engine::options::network::{TlsChoice, TlsVersion};
+    let base = h2_target().await;
+    let choice = TlsChoice {
+        versions: Some((TlsVersion::Tls12, TlsVersion::Tls12)),
+        tls12_suites: None,
+    };
+    let cfg = ClientConfig {
+        tls: Some(super::tls::build_with(true, &choice).unwrap()),
+        ..localhost_insecure()
+    };
+    let ex = HttpClient::new(cfg)
+        .execute(Request::new("GET", format!("{base}/")))
+        .await;
+    assert_eq!(ex.response.status, 200, "{}", ex.response.error);
+    assert_eq!(ex.response.proto, "HTTP/2.0");
+    assert_eq!(ex.response.tls_version, "tls1.2");
 }

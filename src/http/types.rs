@@ -40,6 +40,9 @@ pub struct ClientConfig {
     /// Idle keep-alive connections kept per host (`0` = no reuse, like `noConnectionReuse`).
     /// k6 uses `batchPerHost` (default 6) for this.
     pub max_idle_per_host: usize,
+    /// Offer HTTP/2 over TLS (k6's default; `GODEBUG=http2client=0` turns it off, see
+    /// [`http2_enabled`](super::http2_enabled)).
+    pub http2: bool,
 }
 
 impl Default for ClientConfig {
@@ -55,6 +58,7 @@ impl Default for ClientConfig {
             rps: None,
             discard_response_bodies: false,
             max_idle_per_host: 6,
+            http2: true,
         }
     }
 }

@@ -121,6 +121,8 @@ async fn dial_inner(url: &url::Url, opts: &DialOptions) -> Result<(Session, Hand
         insecure_skip_tls_verify: client.insecure_skip_tls_verify,
         tls: client.tls.as_ref(),
         resolver: client.resolver.as_deref(),
+        // k6's ws modules set NextProtos to http/1.1 only.
+        http2: false,
     };
     let mut timings = ConnectTimings::default();
     let dialed = conn::open_stream(&key, &connect_opts, &mut timings)

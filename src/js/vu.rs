@@ -162,6 +162,7 @@ pub(crate) fn client_config(settings: &VuSettings, ids: VuIds) -> ClientConfig {
         } else {
             net.batch_per_host
         },
+        http2: crate::http::http2_enabled(),
     }
 }
 

@@ -6,7 +6,10 @@
 
 mod gzip;
 mod handlers;
+mod tls;
 mod ws;
+
+pub use tls::serve_tls;
 
 use std::future::Future;
 
@@ -50,7 +53,7 @@ pub fn app() -> Router {
 pub const JSON_DOC: &str =
     r#"{"name":"conformance","items":[1,2,3],"nested":{"key":"value","n":42}}"#;
 
-/// Serves [`app`] on `listener` until `shutdown` completes, then finishes in-flight requests and
+/// Serves [`app`] on `listener` (plain HTTP/1.1; [`serve_tls`] for https with HTTP/2) until `shutdown` completes, then finishes in-flight requests and
 /// returns.
 ///
 /// # Errors

@@ -34,6 +34,25 @@ fn k6_or_explain() -> String {
     }
 }
 
+/// A rustls server configuration with a fresh self-signed certificate for `localhost` and
+/// 127.0.0.1 (scripts use `insecureSkipTLSVerify`).
+fn self_signed_server_config() -> tokio_rustls::rustls::ServerConfig {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+    rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![ck.cert.der().clone()], key)
+    .unwrap()
+}
+
 fn scripts(dir: &Path, only: &str) -> Vec<PathBuf> {
     let mut list: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
@@ -80,11 +99,25 @@ fn scripts_behave_like_k6() {
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
-    let target = format!("http://{}", listener.local_addr().unwrap());
+    let tls_listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let target = run::Targets {
+        plain: format!("http://{}", listener.local_addr().unwrap()),
+        tls: format!("https://{}", tls_listener.local_addr().unwrap()),
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (tls_stop, tls_stopped) = tokio::sync::oneshot::channel::<()>();
     let server = rt.spawn(loadgate::target::serve(listener, async {
         let _ = stopped.await;
     }));
+    rt.spawn(loadgate::target::serve_tls(
+        tls_listener,
+        self_signed_server_config(),
+        async {
+            let _ = tls_stopped.await;
+        },
+    ));
 
     let mut report = Vec::new();
     let mut passed = 0;
@@ -121,14 +154,17 @@ fn scripts_behave_like_k6() {
         }
     }
     let _ = stop.send(());
+    let _ = tls_stop.send(());
     // In-flight requests (a client that timed out on /delay) must not hold the test up.
     let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), server).await });
 
     assert!(
         report.is_empty(),
-        "{} of {} conformance scripts differ from k6 (engine `{engine}`, target {target}):\n{}",
+        "{} of {} conformance scripts differ from k6 (engine `{engine}`, targets {} and {}):\n{}",
         list.len() - passed,
         list.len(),
+        target.plain,
+        target.tls,
         report.join("\n")
     );
 }

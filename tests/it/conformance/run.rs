@@ -8,13 +8,20 @@ use std::time::{Duration, Instant};
 
 use super::compare::{Exit, Header, Outcome};
 
-/// Runs `program [prefix...] run --quiet --no-color --summary-export F -e TARGET=URL script.js` from
-/// the script's folder; `work` receives the summary export and the logs (`stem.who.*`).
+/// The loopback targets a script gets: `TARGET` (plain HTTP/1.1) and `TLS_TARGET` (https with a
+/// self-signed certificate, HTTP/2 or HTTP/1.1 by ALPN).
+pub struct Targets {
+    pub plain: String,
+    pub tls: String,
+}
+
+/// Runs `program [prefix...] run --quiet --no-color --summary-export F -e TARGET=URL
+/// -e TLS_TARGET=URL script.js` from the script's folder; `work` receives the summary export and the logs (`stem.who.*`).
 pub fn run_script(
     program: &str,
     script: &Path,
     header: &Header,
-    target: &str,
+    target: &Targets,
     work: &Path,
     who: &str,
     timeout: Duration,
@@ -43,7 +50,8 @@ pub fn run_script(
         .args(parts)
         .args(["run", "--quiet", "--no-color", "--summary-export"])
         .arg(&export)
-        .args(["-e", &format!("TARGET={target}")])
+        .args(["-e", &format!("TARGET={}", target.plain)])
+        .args(["-e", &format!("TLS_TARGET={}", target.tls)])
         .arg(script.file_name().unwrap_or_default())
         .current_dir(dir)
         .env("K6_NO_USAGE_REPORT", "true")
