@@ -11,7 +11,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{ScenarioInfo, VuIds};
-use crate::http::CookieJar;
+use crate::http::{CookieJar, HttpClient};
 use crate::metrics::{MetricId, Sample, TagSet, builtin};
 
 use super::coroutine::Suspender;
@@ -83,6 +83,9 @@ pub struct VuState {
     pub settings: RefCell<Arc<VuSettings>>,
     pub bytes_sent: Cell<u64>,
     pub bytes_received: Cell<u64>,
+    /// The VU's HTTP client (shared with its driver): `http.asyncRequest` runs requests on it
+    /// from tasks of the worker's runtime.
+    pub http: Rc<HttpClient>,
     /// The VU's cookie jar (owned by its HTTP client, shared with `http.cookieJar()`).
     pub jar: Rc<CookieJar>,
     /// Jars made with `new http.CookieJar()`; id n is index n-1 (0 is the VU's jar).
@@ -96,9 +99,10 @@ impl VuState {
         shared: Arc<TestShared>,
         suspender: Suspender,
         ids: VuIds,
-        jar: Rc<CookieJar>,
+        http: Rc<HttpClient>,
     ) -> Self {
         let settings = shared.settings();
+        let jar = http.jar().clone();
         VuState {
             shared,
             suspender,
@@ -122,6 +126,7 @@ impl VuState {
             settings: RefCell::new(settings),
             bytes_sent: Cell::new(0),
             bytes_received: Cell::new(0),
+            http,
             jar,
             custom_jars: RefCell::new(Vec::new()),
             io: Rc::default(),

@@ -111,12 +111,12 @@ pub async fn spawn_vu(
             };
             let settings = shared.settings();
             let http = Rc::new(HttpClient::new(client_config(&settings, ids)));
-            let jar = http.jar().clone();
+            let vu_http = http.clone();
             let body_shared = shared.clone();
             let stack_range = (stack.limit().get(), stack.base().get());
             let co: VuCoroutine =
                 Coroutine::with_stack(stack, move |y: &Yielder<Resume, Suspend>, _first| {
-                    vu_body(y, body_shared, ids, read_options, jar, stack_range)
+                    vu_body(y, body_shared, ids, read_options, vu_http, stack_range)
                 });
             drive(co, rx, init_tx, http, settings).await;
         });
@@ -281,7 +281,7 @@ fn vu_body(
     shared: Arc<TestShared>,
     ids: VuIds,
     read_options: bool,
-    jar: Rc<crate::http::CookieJar>,
+    http: Rc<HttpClient>,
     stack_range: (usize, usize),
 ) {
     // SAFETY: the suspender is only used by host functions of the runtime created below, which is
@@ -308,7 +308,7 @@ fn vu_body(
             return;
         }
     };
-    let state = Rc::new(VuState::new(shared.clone(), suspender, ids, jar));
+    let state = Rc::new(VuState::new(shared.clone(), suspender, ids, http));
     rt.set_loader(
         ScriptResolver {
             files: shared.clone(),

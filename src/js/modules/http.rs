@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use rquickjs::prelude::Opt;
-use rquickjs::{Array, Ctx, Function, Object, Value};
+use rquickjs::{Array, Ctx, Function, Object, Persistent, Promise, Value};
 
 use crate::engine::options::network::SystemTags;
 use crate::http::{
@@ -20,6 +20,8 @@ use crate::js::json_select;
 use crate::js::state::{ExpectedStatuses, Phase, VuState};
 use crate::metrics::{TagSet, builtin};
 
+const INIT_CONTEXT: &str = "making requests in the init context is not supported";
+
 /// A request parsed from JS plus what is needed to tag its samples.
 struct Prepared {
     request: Request,
@@ -29,6 +31,8 @@ struct Prepared {
     callback: Option<Option<ExpectedStatuses>>,
     /// The script set `redirects` itself (k6 then does not warn when the limit is reached).
     redirects_set: bool,
+    /// The context's tags (group, scenario, VU tags) when the request was made.
+    base_tags: Arc<TagSet>,
 }
 
 pub fn install<'js>(
@@ -46,9 +50,32 @@ pub fn install<'js>(
                   url: Value<'js>,
                   body: Opt<Value<'js>>,
                   params: Opt<Value<'js>>| {
-                let prepared = prepare(&ctx, &st, method, &url, body.0, params.0)?;
+                forbid_init(&ctx, &st)?;
+                let prepared = match prepare(&ctx, &st, method, &url, body.0, params.0) {
+                    Ok(p) => p,
+                    Err(e) => return parse_failure(&ctx, &st, e),
+                };
                 let mut out = run(&ctx, &st, vec![prepared])?;
                 out.pop().ok_or_else(|| throw(&ctx, "no response"))
+            },
+        )?,
+    )?;
+    let st = state.clone();
+    native.set(
+        "asyncRequest",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  method: String,
+                  url: Value<'js>,
+                  body: Value<'js>,
+                  params: Value<'js>,
+                  wrap: Function<'js>| {
+                // As k6: in the init context it throws; a request it cannot build settles
+                // as a synchronous one would return (see `parse_failure`).
+                forbid_init(&ctx, &st)?;
+                let prepared = prepare(&ctx, &st, method, &url, Some(body), Some(params));
+                start_async(&ctx, &st, prepared, wrap)
             },
         )?,
     )?;
@@ -138,6 +165,46 @@ fn callback_of<'js>(ctx: &Ctx<'js>, cb: &Value<'js>) -> rquickjs::Result<Option<
     Ok(Some(ExpectedStatuses { ranges: out }))
 }
 
+fn forbid_init(ctx: &Ctx<'_>, state: &VuState) -> rquickjs::Result<()> {
+    if state.phase.get() == Phase::Init {
+        return Err(throw(ctx, INIT_CONTEXT));
+    }
+    Ok(())
+}
+
+/// A request whose arguments k6 cannot turn into a request (a bad `responseType`, `timeout`,
+/// ...): k6 logs `Request Failed` and returns a Response with only `error` set, sending and
+/// measuring nothing; with the `throw` option it throws the error instead.
+fn parse_failure<'js>(
+    ctx: &Ctx<'js>,
+    state: &VuState,
+    err: rquickjs::Error,
+) -> rquickjs::Result<Value<'js>> {
+    if !matches!(err, rquickjs::Error::Exception) {
+        return Err(err);
+    }
+    let thrown = ctx.catch();
+    if state.settings.borrow().throw {
+        return Err(ctx.throw(thrown));
+    }
+    let message = thrown
+        .as_object()
+        .and_then(|o| o.get::<_, Option<String>>("message").ok().flatten())
+        .unwrap_or_else(|| crate::js::convert::thrown_text(&thrown));
+    tracing::warn!(error = %message, "Request Failed");
+    let o = Object::new(ctx.clone())?;
+    o.set("status", 0)?;
+    o.set("status_text", "")?;
+    o.set("proto", "")?;
+    o.set("url", "")?;
+    o.set("headers", Object::new(ctx.clone())?)?;
+    o.set("body", Value::new_null(ctx.clone()))?;
+    o.set("error", message)?;
+    o.set("error_code", 0)?;
+    o.set("cookies", Object::new(ctx.clone())?)?;
+    Ok(o.into_value())
+}
+
 fn prepare<'js>(
     ctx: &Ctx<'js>,
     state: &VuState,
@@ -146,12 +213,7 @@ fn prepare<'js>(
     body: Option<Value<'js>>,
     params: Option<Value<'js>>,
 ) -> rquickjs::Result<Prepared> {
-    if state.phase.get() == Phase::Init {
-        return Err(throw(
-            ctx,
-            "making requests in the init context is not supported",
-        ));
-    }
+    forbid_init(ctx, state)?;
     let settings = state.settings.borrow().clone();
     let (url, mut name) = match url
         .as_object()
@@ -180,8 +242,8 @@ fn prepare<'js>(
         }
         let timeout: Value = p.get("timeout")?;
         if !timeout.is_undefined() && !timeout.is_null() {
-            request.timeout =
-                duration_of(&timeout).map_err(|e| throw(ctx, &format!("timeout: {e}")))?;
+            request.timeout = duration_of(&timeout)
+                .map_err(|e| throw(ctx, &format!("invalid timeout value: {e}")))?;
         }
         if let Ok(Some(r)) = p.get::<_, Option<f64>>("redirects") {
             request.max_redirects = r.max(0.0) as u32;
@@ -251,7 +313,7 @@ fn prepare<'js>(
                 other => {
                     return Err(throw(
                         ctx,
-                        &format!("invalid responseType `{other}`: use text, binary or none"),
+                        &format!("{other} does not belong to ResponseType values"),
                     ));
                 }
             };
@@ -282,6 +344,7 @@ fn prepare<'js>(
         name,
         callback,
         redirects_set,
+        base_tags: state.tags(),
     })
 }
 
@@ -395,32 +458,97 @@ fn run<'js>(
         }
         _ => return Err(throw(ctx, "internal error: unexpected resume")),
     };
-    let throw_on_error = state.settings.borrow().throw;
     let mut out = Vec::with_capacity(exchanges.len());
-    for (p, ex) in prepared.iter().zip(exchanges) {
-        record(state, p, &ex);
-        if let Some(bodies) = state.settings.borrow().http_debug {
-            super::super::log::http_debug(&state.shared, &ex, bodies);
-        }
-        if ex.redirect_limit_reached && !p.redirects_set {
-            tracing::warn!("{}", ex.redirect_warning());
-        }
-        if let Some(err) = ex.hops.last().and_then(|h| h.error.as_ref()) {
-            let detail = err.log_detail(&p.request.method, &p.request.url);
-            tracing::warn!(error = %detail, "Request Failed");
-            if throw_on_error {
-                return Err(throw(ctx, &detail));
-            }
-        }
-        out.push(response_object(ctx, p, ex)?);
+    for (p, ex) in prepared.into_iter().zip(exchanges) {
+        out.push(finish(ctx, state, p, ex)?);
     }
     state.flush();
     Ok(out)
 }
 
-/// Emits the samples of every hop of one exchange.
+/// `http.asyncRequest`: the request runs on a task of the worker's runtime while the script
+/// goes on; the VU's event loop settles the Promise when the answer is in (k6 runs it on a
+/// goroutine and resolves through the event loop). Several in flight run concurrently.
+fn start_async<'js>(
+    ctx: &Ctx<'js>,
+    state: &Rc<VuState>,
+    prepared: Result<Prepared, rquickjs::Error>,
+    wrap: Function<'js>,
+) -> rquickjs::Result<Promise<'js>> {
+    let (promise, resolve, reject) = Promise::new(ctx)?;
+    let prepared = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            match parse_failure(ctx, state, e) {
+                Ok(response) => resolve.call::<_, ()>((wrap.call::<_, Value>((response,))?,))?,
+                Err(rquickjs::Error::Exception) => reject.call::<_, ()>((ctx.catch(),))?,
+                Err(e) => return Err(e),
+            }
+            return Ok(promise);
+        }
+    };
+    if state.interrupted.get() {
+        return Err(throw(ctx, "iteration interrupted"));
+    }
+    let resolve = Persistent::save(ctx, resolve);
+    let reject = Persistent::save(ctx, reject);
+    let wrap = Persistent::save(ctx, wrap);
+    let hub = state.io.clone();
+    let hold = hub.hold();
+    let scope = hub.scope();
+    let http = state.http.clone();
+    let id = hub.next_id();
+    let request = prepared.request.clone();
+    tokio::task::spawn_local(async move {
+        let ex = tokio::select! {
+            ex = http.execute(request) => ex,
+            _ = scope.cancelled() => return,
+        };
+        hold.push(
+            id,
+            Box::new(move |ctx, state| {
+                let resolve = resolve.restore(ctx)?;
+                let reject = reject.restore(ctx)?;
+                let wrap = wrap.restore(ctx)?;
+                match finish(ctx, state, prepared, ex) {
+                    Ok(response) => resolve.call::<_, ()>((wrap.call::<_, Value>((response,))?,)),
+                    Err(rquickjs::Error::Exception) => reject.call::<_, ()>((ctx.catch(),)),
+                    Err(e) => Err(e),
+                }
+            }),
+        );
+    });
+    Ok(promise)
+}
+
+/// Emits the samples of one exchange, logs its error and builds its Response object (or
+/// throws its error, with the `throw` option).
+fn finish<'js>(
+    ctx: &Ctx<'js>,
+    state: &VuState,
+    p: Prepared,
+    ex: Exchange,
+) -> rquickjs::Result<Value<'js>> {
+    record(state, &p, &ex);
+    if let Some(bodies) = state.settings.borrow().http_debug {
+        super::super::log::http_debug(&state.shared, &ex, bodies);
+    }
+    if ex.redirect_limit_reached && !p.redirects_set {
+        tracing::warn!("{}", ex.redirect_warning());
+    }
+    if let Some(err) = ex.hops.last().and_then(|h| h.error.as_ref()) {
+        let detail = err.log_detail(&p.request.method, &p.request.url);
+        tracing::warn!(error = %detail, "Request Failed");
+        if state.settings.borrow().throw {
+            return Err(throw(ctx, &detail));
+        }
+    }
+    response_object(ctx, &p, ex)
+}
+
+/// Emits the samples of every hop of one exchange, with the tags of the context that made it.
 fn record(state: &VuState, p: &Prepared, ex: &Exchange) {
-    let base = state.tags();
+    let base = &p.base_tags;
     let vu_callback = state.response_callback.borrow();
     let callback = match &p.callback {
         Some(cb) => cb.as_ref(),
@@ -430,7 +558,7 @@ fn record(state: &VuState, p: &Prepared, ex: &Exchange) {
     let sys = &settings.network.system_tags;
     for hop in &ex.hops {
         let expected = callback.map(|cb| cb.matches(hop.status));
-        let tags = Arc::new(hop_tags(&base, p, hop, expected, sys));
+        let tags = Arc::new(hop_tags(base, p, hop, expected, sys));
         let t = &hop.timings;
         state.emit(builtin::HTTP_REQS, 1.0, tags.clone());
         state.emit(builtin::HTTP_REQ_DURATION, t.duration, tags.clone());

@@ -34,14 +34,10 @@ function target(url) {
 export function request(method, url, body, params) {
   return wrap(n.request(String(method).toUpperCase(), target(url), body, params));
 }
-// The request itself runs synchronously (the VU waits for it), so the Promise is already settled;
-// `await http.asyncRequest(...)` in an async iteration gives the same Response.
+// The request runs on the worker while the script goes on; the VU's event loop settles the
+// Promise with the Response (several in flight run concurrently, as in k6).
 export function asyncRequest(method, url, body, params) {
-  try {
-    return Promise.resolve(request(method, url, body, params));
-  } catch (e) {
-    return Promise.reject(e);
-  }
+  return n.asyncRequest(String(method).toUpperCase(), target(url), body, params, wrap);
 }
 export function get(url, params) { return request('GET', url, null, params); }
 export function head(url, params) { return request('HEAD', url, null, params); }

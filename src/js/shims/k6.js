@@ -1,10 +1,22 @@
 // k6: check, group, sleep, fail, randomSeed.
 const n = globalThis.__k6;
 
+// k6's common.IsAsyncFunction: the value's constructor is named AsyncFunction.
+function isAsync(v) {
+  if (v === null || v === undefined) return false;
+  const c = Object(v).constructor;
+  return c !== null && c !== undefined && String(Object(c).name) === 'AsyncFunction';
+}
+
 export function check(value, checks, tags) {
   let all = true;
   for (const name of Object.keys(checks)) {
     const c = checks[name];
+    if (isAsync(c)) {
+      throw new Error('the built-in check() does not support async functions as arguments. ' +
+        'Use the JavaScript utils library as a replacement. ' +
+        'Refer to https://grafana.com/docs/k6/latest/javascript-api/jslib/utils/check/ for more info');
+    }
     let ok;
     if (typeof c === 'function') {
       try {
@@ -23,6 +35,10 @@ export function check(value, checks, tags) {
 }
 
 export function group(name, fn) {
+  if (isAsync(fn)) {
+    throw new Error('group() does not support async functions as arguments, ' +
+      'please see https://grafana.com/docs/k6/latest/javascript-api/k6/group/ for more info');
+  }
   n.groupEnter(name);
   try {
     return fn();
