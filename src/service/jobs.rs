@@ -107,6 +107,65 @@ pub struct JobManager {
     inner: Arc<Inner>,
 }
 
+/// Marks a test as running for as long as it lives: the running gauge and the live state are
+/// released on drop, so a job that panics or is dropped cannot leave `loadgate_tests_running` up.
+struct RunningMark {
+    manager: JobManager,
+    id: String,
+}
+
+impl RunningMark {
+    fn new(manager: JobManager, id: &str) -> Self {
+        manager.inner.metrics.tests_running.inc();
+        RunningMark {
+            manager,
+            id: id.to_string(),
+        }
+    }
+}
+
+impl Drop for RunningMark {
+    fn drop(&mut self) {
+        self.manager.book().live.remove(&self.id);
+        self.manager.inner.metrics.tests_running.dec();
+    }
+}
+
+/// Runs a job's future; a panic in it becomes an errored `.finished` naming the panic instead of
+/// a job that never answers.
+async fn guarded(
+    job: impl std::future::Future<Output = super::job::JobResult>,
+    start: SystemTime,
+) -> super::job::JobResult {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(job).catch_unwind().await {
+        Ok(r) => r,
+        Err(payload) => {
+            let what = panic_text(payload.as_ref());
+            tracing::error!(panic = %what, "the test job panicked");
+            super::job::JobResult {
+                finished: Finished::errored(
+                    format!("internal error: the test job panicked: {what}"),
+                    start,
+                ),
+                summary: None,
+                summary_text: None,
+            }
+        }
+    }
+}
+
+/// The message of a panic payload (`panic!` with a literal or a formatted string).
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
+
 impl JobManager {
     /// A manager running at most `max_concurrent` tests at once.
     pub fn new(ctx: JobContext, max_concurrent: usize, metrics: ServiceMetrics) -> Self {
@@ -213,7 +272,7 @@ impl JobManager {
         }
         let received = SystemTime::now();
         let result = match t.data_error {
-            Some(_) => execute(&t, &self.inner.ctx).await,
+            Some(_) => guarded(execute(&t, &self.inner.ctx), received).await,
             None => {
                 // Tests still waiting for a slot when shutdown begins do not start.
                 let permit = tokio::select! {
@@ -233,16 +292,13 @@ impl JobManager {
                     },
                     Some(_permit) => {
                         self.set_state(&t.id, JobState::Running);
-                        self.inner.metrics.tests_running.inc();
+                        let _running = RunningMark::new(self.clone(), &t.id);
                         let (me, id) = (self.clone(), t.id.clone());
                         let on_start: crate::run::OnStart = Box::new(move |shared, _plan| {
                             me.book().live.insert(id, shared);
                         });
-                        let r =
-                            super::job::execute_watched(&t, &self.inner.ctx, Some(on_start)).await;
-                        self.book().live.remove(&t.id);
-                        self.inner.metrics.tests_running.dec();
-                        r
+                        let job = super::job::execute_watched(&t, &self.inner.ctx, Some(on_start));
+                        guarded(job, received).await
                     }
                 }
             }
