@@ -130,10 +130,23 @@ impl ScriptFiles {
             return Ok(data.clone());
         }
         let shown = self.display_name(path);
-        let real = std::fs::canonicalize(path).map_err(|e| FileError::Unreadable {
-            path: shown.clone(),
-            reason: io_reason(&e),
-        })?;
+        let real = match std::fs::canonicalize(path) {
+            Ok(real) => real,
+            // A missing file outside the root is refused as an existing one is: the error must
+            // not tell whether a file out there exists.
+            Err(_) if !self.within_root(path) => {
+                return Err(FileError::OutsideRoot {
+                    path: shown,
+                    root: self.root.display().to_string(),
+                });
+            }
+            Err(e) => {
+                return Err(FileError::Unreadable {
+                    path: shown,
+                    reason: io_reason(&e),
+                });
+            }
+        };
         if !real.starts_with(&self.root) {
             return Err(FileError::OutsideRoot {
                 path: shown,
@@ -151,6 +164,28 @@ impl ScriptFiles {
             .unwrap_or_else(|e| e.into_inner())
             .insert(path.to_path_buf(), data.clone());
         Ok(data)
+    }
+}
+
+impl ScriptFiles {
+    /// Whether `path` (which need not exist) lies inside the root: its deepest existing ancestor
+    /// is resolved (symlinks included) and the rest appended.
+    fn within_root(&self, path: &Path) -> bool {
+        let mut rest = Vec::new();
+        let mut at = path;
+        loop {
+            if let Ok(real) = std::fs::canonicalize(at) {
+                let full = rest.iter().rev().fold(real, |p: PathBuf, c| p.join(c));
+                return normalize(&full).starts_with(&self.root);
+            }
+            match (at.parent(), at.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    at = parent;
+                }
+                _ => return false,
+            }
+        }
     }
 }
 
@@ -320,5 +355,28 @@ mod tests {
         assert!(matches!(refused, Err(FileError::OutsideRoot { .. })));
         let missing = files.read_path(&files.resolve("main.js", "nope.js"));
         assert!(matches!(missing, Err(FileError::Unreadable { .. })));
+    }
+
+    #[test]
+    fn a_missing_file_outside_the_root_is_refused_like_an_existing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let scripts = dir.path().join("test/scripts");
+        std::fs::create_dir_all(&scripts).unwrap();
+        std::fs::write(scripts.join("main.js"), "export default function () {}").unwrap();
+        std::fs::write(dir.path().join("exists.txt"), "x").unwrap();
+        let files = ScriptFiles::new(&scripts.join("main.js"), None).unwrap();
+        for name in [
+            "../../exists.txt",
+            "../../missing.txt",
+            "../../no/such/dir.txt",
+        ] {
+            let got = files.read_path(&files.resolve("main.js", name));
+            assert!(
+                matches!(got, Err(FileError::OutsideRoot { .. })),
+                "{name}: {got:?}"
+            );
+        }
+        let inside = files.read_path(&files.resolve("main.js", "../missing.txt"));
+        assert!(matches!(inside, Err(FileError::Unreadable { .. })));
     }
 }
