@@ -2,8 +2,8 @@
 //! exit code, never a panic; runaway scripts are stopped. Scripts are in test-data/bad/.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 fn bad(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -11,30 +11,9 @@ fn bad(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs `loadgate run` with a time limit; returns its output.
+/// Runs `loadgate` with a time limit; returns its output.
 fn loadgate(args: &[&str], limit: Duration) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_loadgate"))
-        .args(args)
-        .env("K6_NO_USAGE_REPORT", "true")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start loadgate");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "loadgate {args:?} did not stop within {limit:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::support::loadgate_bounded(args, &[], limit)
 }
 
 fn check_error(script: &str, code: i32, needles: &[&str]) {

@@ -16,6 +16,7 @@ mod cli_options;
 mod cli_segments;
 mod cli_terminal;
 mod conformance;
+mod faults;
 mod packaging;
 mod prometheus_rw;
 mod readme;

@@ -5,8 +5,8 @@
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use loadgate::service::{self, ServiceConfig};
 use loadgate::workload::WorkloadSource;
@@ -19,6 +19,39 @@ pub struct Nats {
     child: Option<Child>,
     pub port: u16,
     _dir: tempfile::TempDir,
+}
+
+/// Runs the `loadgate` binary with `args` and extra environment `env`, killed (and the test
+/// failed) when it is still running after `limit`; returns its output.
+pub fn loadgate_bounded(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_loadgate"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env("K6_NO_USAGE_REPORT", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start loadgate");
+    wait_bounded(child, &format!("loadgate {args:?}"), limit)
+}
+
+/// Waits for `child` at most `limit` (killing it and failing the test after that).
+pub fn wait_bounded(mut child: Child, what: &str, limit: Duration) -> Output {
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "{what} did not stop within {limit:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 pub fn free_port() -> u16 {

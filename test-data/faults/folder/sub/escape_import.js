@@ -1,0 +1,3 @@
+// Imports from above the test folder are refused.
+import x from '../../../x.js';
+export default function () { x(); }

@@ -1,0 +1,317 @@
+//! The fault suite: hostile scripts, hostile servers and failing jobs, each a way the engine or the
+//! service once crashed, hung, span or left a test unanswered (issue 14). Every case runs the real
+//! binary or the real service on loopback, bounded in time; scripts are in test-data/faults/.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::support::*;
+use loadgate::service::ServiceConfig;
+use loadgate::workload::WorkloadSource;
+use serde_json::Value;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn fault(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("test-data/faults")
+        .join(name)
+}
+
+/// `loadgate run -q --no-summary -e TARGET=target script`, bounded.
+fn run(script: &str, target: &str) -> (Output, String) {
+    let path = fault(script);
+    let env = format!("TARGET={target}");
+    let out = loadgate_bounded(
+        &[
+            "run",
+            "-q",
+            "--no-summary",
+            "-e",
+            &env,
+            path.to_str().unwrap(),
+        ],
+        &[],
+        LIMIT,
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("panicked"), "{script} panicked:\n{text}");
+    (out, text)
+}
+
+fn assert_exit(script: &str, out: &Output, text: &str, code: i32) {
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        None,
+        "{script} was killed by a signal:\n{text}"
+    );
+    assert_eq!(out.status.code(), Some(code), "{script}:\n{text}");
+}
+
+/// A raw loopback HTTP server on a thread of its own: `body` answers every request with that
+/// body; `None` accepts connections and never answers. Returns its base URL.
+fn raw_server(body: Option<Vec<u8>>) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            match &body {
+                None => held.push(c),
+                Some(b) => {
+                    let mut buf = [0u8; 4096];
+                    let _ = c.read(&mut buf);
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        b.len()
+                    );
+                    let _ = c.write_all(head.as_bytes());
+                    let _ = c.write_all(b);
+                }
+            }
+        }
+    });
+    url
+}
+
+#[test]
+fn deep_json_is_a_js_error_not_a_crash() {
+    // k6: the selector finds nothing and JSON parsing fails with an error (Go: max depth).
+    let url = raw_server(Some(vec![b'['; 20_000]));
+    let (out, text) = run("deep_json.js", &url);
+    assert_exit("deep_json.js", &out, &text, 0);
+    assert!(text.contains("selected: undefined"), "{text}");
+    assert!(text.contains("parse: "), "{text}");
+}
+
+#[test]
+fn numbers_no_duration_holds_behave_as_in_k6() {
+    // As k6 (Go durations overflow): sleep returns, the timer fires at once, the request times
+    // out at once; no panic, no spinning VU.
+    let (_rt, url) = target_on_runtime();
+    let (out, text) = run("huge_numbers.js", &url);
+    assert_exit("huge_numbers.js", &out, &text, 0);
+    assert!(text.contains("msg=never"), "{text}");
+    assert!(text.contains("request timeout"), "{text}");
+}
+
+#[test]
+fn endless_setup_is_stopped_by_setup_timeout() {
+    let (out, text) = run("setup_loop.js", "http://127.0.0.1:9/");
+    assert_exit("setup_loop.js", &out, &text, 100);
+    assert!(
+        text.contains("setup() execution timed out after 1 seconds"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_huge_group_tag_does_not_overflow_the_stack() {
+    let (out, text) = run("group_tag.js", "http://127.0.0.1:9/");
+    assert_exit("group_tag.js", &out, &text, 0);
+}
+
+#[test]
+fn delay_abort_eval_inf_runs_as_in_k6() {
+    let (out, text) = run("delay_abort_inf.js", "http://127.0.0.1:9/");
+    assert_exit("delay_abort_inf.js", &out, &text, 0);
+}
+
+#[test]
+fn deep_recursion_is_a_range_error() {
+    let (out, text) = run("deep_recursion.js", "http://127.0.0.1:9/");
+    assert_exit("deep_recursion.js", &out, &text, 0);
+    assert!(
+        text.contains("caught: RangeError: Maximum call stack size exceeded"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_times_out() {
+    let url = raw_server(None);
+    let (out, text) = run("never_answers.js", &url);
+    assert_exit("never_answers.js", &out, &text, 0);
+    assert!(text.contains("status=0 error_code=1050"), "{text}");
+}
+
+#[test]
+fn a_redirect_loop_stops_after_max_redirects() {
+    let (_rt, url) = target_on_runtime();
+    let (out, text) = run("redirect_loop.js", &url);
+    assert_exit("redirect_loop.js", &out, &text, 0);
+    assert!(text.contains("Stopped after 11 redirects"), "{text}");
+    assert!(text.contains("status=302"), "{text}");
+}
+
+#[test]
+fn an_iteration_that_never_yields_is_interrupted() {
+    let (out, text) = run("iteration_loop.js", "http://127.0.0.1:9/");
+    assert_exit("iteration_loop.js", &out, &text, 0);
+}
+
+#[test]
+fn sigterm_stops_an_endless_init_context() {
+    let path = fault("init_loop.js");
+    let child = Command::new(env!("CARGO_BIN_EXE_loadgate"))
+        .args(["run", "-q", "--no-summary", path.to_str().unwrap()])
+        .env("K6_NO_USAGE_REPORT", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = wait_bounded(child, "loadgate run init_loop.js", Duration::from_secs(15));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(105), "{text}");
+    assert!(text.contains("init context was interrupted"), "{text}");
+}
+
+#[test]
+fn imports_and_open_cannot_leave_the_test_folder() {
+    let sub = fault("folder/sub");
+    // Above the root, whether the file exists or not: the same refusal.
+    let (out, text) = run("folder/sub/escape_import.js", "http://127.0.0.1:9/");
+    assert_exit("escape_import.js", &out, &text, 107);
+    assert!(text.contains("outside the test folder"), "{text}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = tmp.path().join("secret.txt");
+    std::fs::write(&secret, "secret").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = dir.path().join("test/scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    std::fs::copy(sub.join("escape_symlink.js"), scripts.join("main.js")).unwrap();
+    std::os::unix::fs::symlink(&secret, scripts.join("outside")).unwrap();
+    let main = scripts.join("main.js");
+    let out = loadgate_bounded(
+        &["run", "-q", "--no-summary", main.to_str().unwrap()],
+        &[],
+        LIMIT,
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(107), "{text}");
+    assert!(text.contains("outside the test folder"), "{text}");
+    assert!(!text.contains("secret.txt"), "{text}");
+}
+
+fn fault_service() -> ServiceConfig {
+    ServiceConfig {
+        source: WorkloadSource::Dir(fault("service")),
+        ..config()
+    }
+}
+
+async fn running_gauge(addr: &str) -> String {
+    metrics_text(addr)
+        .await
+        .lines()
+        .find(|l| l.starts_with("loadgate_tests_running"))
+        .unwrap_or("loadgate_tests_running missing")
+        .to_string()
+}
+
+async fn view(addr: std::net::SocketAddr, id: &str) -> Value {
+    reqwest::get(format!("http://{addr}/v1/tests/{id}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn post_event(addr: std::net::SocketAddr, ev: &Value) {
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/"))
+        .header("content-type", "application/cloudevents+json")
+        .body(ev.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_panics_still_answers_and_frees_its_slot() {
+    let target = target().await;
+    let (dist, mut rx) = distributor().await;
+    // The outputs factory is called inside the job: its first call panics.
+    let panicked = Arc::new(AtomicBool::new(false));
+    let once = panicked.clone();
+    let outputs: loadgate::service::OutputsFactory = Arc::new(move |_labels| {
+        if !once.swap(true, Ordering::SeqCst) {
+            panic!("outputs on fire");
+        }
+        Vec::new()
+    });
+    let svc = start(ServiceConfig {
+        distributor_url: dist,
+        max_concurrent_tests: 1,
+        outputs,
+        ..fault_service()
+    })
+    .await;
+    let addr = svc.local_addr();
+
+    let ev = triggered("quick", Some(&target));
+    let id = ev["id"].as_str().unwrap();
+    post_event(addr, &ev).await;
+    let (_s, f) = started_finished(&mut rx, id).await;
+    assert!(panicked.load(Ordering::SeqCst));
+    assert_eq!(f["data"]["status"], "errored", "{f}");
+    assert_eq!(f["data"]["result"], "fail", "{f}");
+    let msg = f["data"]["message"].as_str().unwrap();
+    assert!(msg.contains("panicked: outputs on fire"), "{msg}");
+    let v = view(addr, id).await;
+    assert_eq!(v["state"], "finished", "{v}");
+    assert_eq!(v["status"], "errored", "{v}");
+    assert_eq!(
+        running_gauge(&addr.to_string()).await,
+        "loadgate_tests_running 0"
+    );
+
+    // The only slot was given back: the next test runs.
+    let ev2 = triggered("quick", Some(&target));
+    post_event(addr, &ev2).await;
+    let (_s, f2) = started_finished(&mut rx, ev2["id"].as_str().unwrap()).await;
+    assert_eq!(f2["data"]["status"], "succeeded", "{f2}");
+    svc.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_threshold_with_delay_abort_eval_inf_is_answered() {
+    let target = target().await;
+    let (dist, mut rx) = distributor().await;
+    let svc = start(ServiceConfig {
+        distributor_url: dist,
+        ..fault_service()
+    })
+    .await;
+    let addr = svc.local_addr();
+    let ev = triggered("infdelay", Some(&target));
+    let id = ev["id"].as_str().unwrap();
+    post_event(addr, &ev).await;
+    let (_s, f) = started_finished(&mut rx, id).await;
+    // As k6 (exit 0): the test runs and its threshold passes.
+    assert_eq!(f["data"]["status"], "succeeded", "{f}");
+    assert_eq!(f["data"]["result"], "pass", "{f}");
+    assert_eq!(view(addr, id).await["state"], "finished");
+    assert_eq!(
+        running_gauge(&addr.to_string()).await,
+        "loadgate_tests_running 0"
+    );
+    svc.shutdown().await;
+}
