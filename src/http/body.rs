@@ -14,16 +14,23 @@ use super::error_code::HttpError;
 use super::types::Compression;
 
 /// Decodes `body` per the `Content-Encoding` header value (a comma list, applied in order).
-/// Unknown encodings leave the body as it is.
+/// Unknown encodings leave the body as it is. A decoded body larger than
+/// [`super::limits::max_response_body`] fails (a decompression bomb).
 pub(crate) fn decode(encoding: &str, body: Bytes) -> Result<Bytes, HttpError> {
+    decode_capped(encoding, body, super::limits::max_response_body())
+}
+
+/// [`decode`] with the cap given.
+pub(crate) fn decode_capped(encoding: &str, body: Bytes, cap: usize) -> Result<Bytes, HttpError> {
     let mut body = body;
     for enc in encoding.rsplit(',') {
         let enc = enc.trim().to_ascii_lowercase();
         body = match enc.as_str() {
-            "gzip" | "x-gzip" => read_all(GzDecoder::new(&body[..]), "gzip")?,
-            "deflate" => match read_all(ZlibDecoder::new(&body[..]), "zlib") {
+            "gzip" | "x-gzip" => read_all(GzDecoder::new(&body[..]), "gzip", cap)?,
+            "deflate" => match read_all(ZlibDecoder::new(&body[..]), "zlib", cap) {
                 Ok(b) => b,
-                Err(_) => read_all(DeflateDecoder::new(&body[..]), "flate")?,
+                Err(e @ HttpError::Decompression(_)) if is_cap(&e) => return Err(e),
+                Err(_) => read_all(DeflateDecoder::new(&body[..]), "flate", cap)?,
             },
             _ => body,
         };
@@ -31,10 +38,24 @@ pub(crate) fn decode(encoding: &str, body: Bytes) -> Result<Bytes, HttpError> {
     Ok(body)
 }
 
-fn read_all(mut r: impl Read, what: &str) -> Result<Bytes, HttpError> {
+const OVER_CAP: &str = "decompressed body larger than the limit of";
+
+fn is_cap(e: &HttpError) -> bool {
+    matches!(e, HttpError::Decompression(m) if m.contains(OVER_CAP))
+}
+
+/// Reads at most `cap` bytes of decoded output; one byte more is an error.
+fn read_all(r: impl Read, what: &str, cap: usize) -> Result<Bytes, HttpError> {
     let mut out = Vec::new();
-    r.read_to_end(&mut out)
+    r.take(cap as u64 + 1)
+        .read_to_end(&mut out)
         .map_err(|e| HttpError::Decompression(format!("{what}: {e}")))?;
+    if out.len() > cap {
+        return Err(HttpError::Decompression(format!(
+            "{what}: {OVER_CAP} {cap} bytes ({})",
+            super::limits::MAX_RESPONSE_BODY_ENV
+        )));
+    }
     Ok(Bytes::from(out))
 }
 
@@ -164,6 +185,23 @@ mod tests {
             ("e".to_string(), "~*&=".to_string()),
         ];
         assert_eq!(form_urlencode(&f), "a=b+c&d=1&d=2&e=~%2A%26%3D");
+    }
+
+    #[test]
+    fn a_decompression_bomb_stops_at_the_cap() {
+        let zeros = Bytes::from(vec![0u8; 10 << 20]);
+        for algo in [Compression::Gzip, Compression::Deflate] {
+            let (bomb, enc) = compress(&zeros, &[algo]).unwrap();
+            assert!(bomb.len() < 64 << 10, "{enc}: {}", bomb.len());
+            let err = decode_capped(&enc, bomb.clone(), 1 << 20).unwrap_err();
+            assert_eq!(err.code(), 1701, "{enc}");
+            assert!(
+                err.to_string()
+                    .contains("decompressed body larger than the limit of 1048576 bytes"),
+                "{err}"
+            );
+            assert_eq!(decode_capped(&enc, bomb, 10 << 20).unwrap().len(), 10 << 20);
+        }
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub enum HttpError {
     /// The body's `Content-Encoding` could not be decoded (1701).
     #[error("{0}")]
     Decompression(String),
+    /// The response body is larger than [`super::limits::max_response_body`] (1000).
+    #[error("response body larger than the limit of {limit} bytes ({env})", env = super::limits::MAX_RESPONSE_BODY_ENV)]
+    BodyTooLarge { limit: usize },
     /// Anything else, e.g. `EOF` when the server closed without answering (1000).
     #[error("{0}")]
     Other(String),
@@ -71,7 +74,9 @@ impl HttpError {
         match self {
             HttpError::Timeout => 1050,
             HttpError::InvalidUrl(_) => 1020,
-            HttpError::UnsupportedScheme(_) | HttpError::Other(_) => 1000,
+            HttpError::UnsupportedScheme(_)
+            | HttpError::Other(_)
+            | HttpError::BodyTooLarge { .. } => 1000,
             HttpError::NoSuchHost { .. } => 1101,
             HttpError::Dns { .. } => 1100,
             HttpError::BlacklistedIp { .. } => 1110,

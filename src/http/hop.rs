@@ -204,9 +204,14 @@ async fn run(
         };
         let (parts, mut body) = response.into_parts();
         let mut data = BytesMut::new();
+        let cap = super::limits::max_response_body();
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| error_code::from_hyper_error(&e))?;
+            // Bodies not kept are dropped as they arrive; kept ones are capped.
             if let (true, Ok(chunk)) = (req.keep_body, frame.into_data()) {
+                if data.len() + chunk.len() > cap {
+                    return Err(HttpError::BodyTooLarge { limit: cap });
+                }
                 data.extend_from_slice(&chunk);
             }
         }

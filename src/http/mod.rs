@@ -18,6 +18,7 @@ pub mod error_code;
 mod headers;
 mod hop;
 mod io;
+pub mod limits;
 pub mod rate;
 mod redirect;
 pub(crate) mod tls;

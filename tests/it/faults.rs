@@ -61,6 +61,11 @@ fn assert_exit(script: &str, out: &Output, text: &str, code: i32) {
 /// A raw loopback HTTP server on a thread of its own: `body` answers every request with that
 /// body; `None` accepts connections and never answers. Returns its base URL.
 fn raw_server(body: Option<Vec<u8>>) -> String {
+    raw_server_with(body, "")
+}
+
+/// [`raw_server`] with extra header lines (each ending in `\r\n`).
+fn raw_server_with(body: Option<Vec<u8>>, headers: &'static str) -> String {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", l.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -73,7 +78,7 @@ fn raw_server(body: Option<Vec<u8>>) -> String {
                     let mut buf = [0u8; 4096];
                     let _ = c.read(&mut buf);
                     let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
                         b.len()
                     );
                     let _ = c.write_all(head.as_bytes());
@@ -93,6 +98,43 @@ fn deep_json_is_a_js_error_not_a_crash() {
     assert_exit("deep_json.js", &out, &text, 0);
     assert!(text.contains("selected: undefined"), "{text}");
     assert!(text.contains("parse: "), "{text}");
+}
+
+#[test]
+fn response_bodies_and_decompression_are_capped() {
+    use flate2::{Compression, write::GzEncoder};
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    gz.write_all(&vec![0u8; 10 << 20]).unwrap();
+    let bomb = raw_server_with(Some(gz.finish().unwrap()), "Content-Encoding: gzip\r\n");
+    let (_rt, url) = target_on_runtime();
+    let path = fault("body_caps.js");
+    let (target, bomb) = (format!("TARGET={url}"), format!("BOMB={bomb}"));
+    let out = loadgate_bounded(
+        &[
+            "run",
+            "-q",
+            "--no-summary",
+            "-e",
+            &target,
+            "-e",
+            &bomb,
+            path.to_str().unwrap(),
+        ],
+        &[("LOADGATE_MAX_RESPONSE_BODY", "100000")],
+        LIMIT,
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("big: status=0 error_code=1000 error=response body larger than the limit of 100000 bytes (LOADGATE_MAX_RESPONSE_BODY)"),
+        "{text}"
+    );
+    assert!(text.contains("small: status=200 length=1000"), "{text}");
+    assert!(text.contains("dropped: status=200 body=null"), "{text}");
+    assert!(
+        text.contains("bomb: status=200 error_code=1701 error=gzip: decompressed body larger than the limit of 100000 bytes"),
+        "{text}"
+    );
 }
 
 #[test]
