@@ -3,6 +3,7 @@
 //! # Layout
 //! The data flow (event -> workload -> plan -> engine -> samples -> outputs -> event) is told in
 //! ARCHITECTURE.md; one line per module:
+//! - [`api`]: k6's REST API of `loadgate run` (`--address`: status, pause/resume, stop, metrics).
 //! - [`cli`]: the command line (`run`, `serve`, `demo`, `event send`, `target`) and k6's exit codes.
 //! - [`js`]: QuickJS scripts, the k6 modules and the VU model (VUs on coroutines).
 //! - [`engine`]: options, scenarios, execution segments, executors, the scheduler (JS-agnostic).
@@ -18,6 +19,7 @@
 //! - [`term`]: the terminal streams (banner, progress, summary on stdout) and k6's log formats.
 //! - [`target`]: an httpbin-like loopback HTTP server for the quick start, tests and benchmarks.
 
+pub mod api;
 pub mod cli;
 pub mod distributed;
 pub mod engine;

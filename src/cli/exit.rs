@@ -7,8 +7,12 @@ pub enum ExitCode {
     ThresholdsFailed = 99,
     SetupTimeout = 100,
     TeardownTimeout = 101,
+    /// `PATCH /v1/status` with `stopped: true`.
+    StoppedFromApi = 103,
     InvalidConfig = 104,
     ExternalAbort = 105,
+    /// The REST API could not listen on an `--address` given explicitly.
+    CannotStartApi = 106,
     ScriptException = 107,
     ScriptAborted = 108,
     /// loadgate itself failed mid-test (a lost VU): k6's exit code for a Go panic.

@@ -206,6 +206,15 @@ pub struct RunArgs {
     /// No progress output (-q).
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Address of k6's REST API (-a; default localhost:6565, `''` turns it off).
+    #[arg(short = 'a', long)]
+    pub address: Option<String>,
+    /// Start the test paused; resume it through the REST API (-p, also `K6_PAUSED`).
+    #[arg(short = 'p', long)]
+    pub paused: bool,
+    /// Keep the REST API up after the test until Ctrl+C (-l, also `K6_LINGER`).
+    #[arg(short = 'l', long, env = "K6_LINGER")]
+    pub linger: bool,
     /// No colors in the output (also `NO_COLOR`, `K6_NO_COLOR`).
     #[arg(long)]
     pub no_color: bool,

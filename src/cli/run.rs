@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::RunArgs;
 use super::exit::ExitCode;
 use super::progress::Progress;
+use crate::api::{ApiServer, Control};
 use crate::engine::RunError;
 use crate::engine::duration::GoDuration;
 use crate::engine::options::Options;
@@ -17,6 +18,7 @@ use crate::js::coroutine::SummaryOutput;
 use crate::output::Output;
 use crate::output::prometheus::{self, ExtraLabels, PrometheusRw, RwConfig};
 use crate::output::summary::SummaryOptions;
+use crate::run::EngineQueries;
 use crate::run::{RunConfig, RunFailure, RunOutcome, RunStatus};
 
 /// The outputs `-o` accepts.
@@ -25,6 +27,9 @@ pub const OUTPUT_TYPES: &[&str] = &[
     crate::output::json::OUTPUT_NAME,
     crate::output::csv::OUTPUT_NAME,
 ];
+
+/// k6's default REST API address.
+pub const DEFAULT_API_ADDRESS: &str = "localhost:6565";
 
 /// Logs one error line in k6's log format.
 pub fn error_line(msg: &str) {
@@ -114,6 +119,9 @@ fn cli_options(args: &RunArgs) -> Result<Options, String> {
     }
     if args.no_teardown {
         o.no_teardown = Some(true);
+    }
+    if args.paused {
+        o.paused = Some(true);
     }
     o.execution_segment = args.execution_segment.clone();
     o.execution_segment_sequence = args.execution_segment_sequence.clone();
@@ -378,7 +386,20 @@ pub async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::Usage;
         }
     };
+    let api = match start_api(&args).await {
+        Ok(api) => api,
+        Err(code) => {
+            target_stop.cancel();
+            return code;
+        }
+    };
+    let api = api.map(|(server, queries)| {
+        config.engine_queries = Some(queries);
+        server
+    });
+    let api_handle = api.as_ref().map(ApiServer::handle);
     config.overrides = overrides;
+    config.resumable = true;
     config.no_thresholds = args.no_thresholds;
     config.workers = args.workers;
     let streams = crate::term::streams();
@@ -397,6 +418,17 @@ pub async fn run(args: RunArgs) -> ExitCode {
     let descriptions = output_descriptions(&args, &config.options_env, &file.out);
     let progress_abort = abort.clone();
     config.on_start = Some(Box::new(move |shared, plan| {
+        if let Some(api) = &api_handle {
+            api.attach(Control {
+                state: shared.execution.clone(),
+                abort: progress_abort.clone(),
+                executors: plan
+                    .scenarios
+                    .iter()
+                    .map(|s| (s.name.clone(), s.executor_name.clone()))
+                    .collect(),
+            });
+        }
         let colors = crate::term::stdout_colors();
         let header = super::banner::execution_header(plan, &script_name, &descriptions, colors);
         if show {
@@ -408,15 +440,18 @@ pub async fn run(args: RunArgs) -> ExitCode {
             *p = Some(Progress::start(shared, plan, progress_abort, show));
         }
     }));
-    let signals = tokio::spawn(abort_on_signal(abort));
+    let signals = tokio::spawn(abort_on_signal(abort.clone()));
     let result = crate::run::run(config).await;
     signals.abort();
     let progress = progress.lock().ok().and_then(|mut p| p.take());
     if let Some(p) = progress {
         p.finish().await;
     }
-    target_stop.cancel();
-    match result {
+    // k6 lingers before the summary, with the REST API up (a signal during the run skips it).
+    if args.linger && result.is_ok() && abort.reason() != Some(AbortReason::Signal) {
+        linger(args.quiet).await;
+    }
+    let code = match result {
         Ok(outcome) => report(&args, outcome),
         Err(RunFailure::Usage(e)) => {
             error_line(&e);
@@ -430,7 +465,68 @@ pub async fn run(args: RunArgs) -> ExitCode {
             error_line(&with_hint(&e));
             exit_for(&e)
         }
+    };
+    if let Some(api) = api {
+        api.shutdown().await;
     }
+    target_stop.cancel();
+    code
+}
+
+/// Binds the REST API (`--address`, default `localhost:6565`, `''` for none). A taken default
+/// address is a warning; an explicit one that cannot be bound stops the run (k6 exit 106).
+async fn start_api(args: &RunArgs) -> Result<Option<(ApiServer, EngineQueries)>, ExitCode> {
+    let (addr, explicit) = match args.address.as_deref() {
+        Some("") => return Ok(None),
+        Some(a) => (a, true),
+        None => (DEFAULT_API_ADDRESS, false),
+    };
+    match ApiServer::bind(addr).await {
+        Ok((server, queries)) => {
+            tracing::debug!("Starting the REST API server on {}", server.local_addr);
+            Ok(Some((server, queries)))
+        }
+        Err(e) => {
+            let detail = match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    format!("listen tcp {addr}: bind: address already in use")
+                }
+                _ => format!("listen tcp {addr}: {e}"),
+            };
+            let fields = [("error", detail)];
+            if explicit {
+                crate::term::log::emit(tracing::Level::ERROR, "Error from API server", &fields);
+                Err(ExitCode::CannotStartApi)
+            } else {
+                crate::term::log::emit(tracing::Level::WARN, "Error from API server", &fields);
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// `--linger`: the test is done; wait for Ctrl+C (or SIGTERM) with the REST API still up.
+async fn linger(quiet: bool) {
+    let msg = "The test is done, but --linger was enabled, so loadgate is waiting for Ctrl+C to continue...";
+    tracing::debug!("{msg}");
+    if !quiet {
+        crate::term::write(crate::term::Stream::Stdout, &format!("{msg}\n"));
+    }
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let term_recv = async {
+        #[cfg(unix)]
+        if let Some(s) = term.as_mut() {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term_recv => {}
+    }
+    tracing::debug!("Ctrl+C received, exiting...");
 }
 
 /// Prints the summary and the closing log lines; returns the exit code.
@@ -474,6 +570,10 @@ fn report(args: &RunArgs, outcome: RunOutcome) -> ExitCode {
             ExitCode::ScriptAborted
         }
         RunStatus::Interrupted => ExitCode::ExternalAbort,
+        RunStatus::StoppedFromApi => {
+            error_line("test run stopped from REST API");
+            ExitCode::StoppedFromApi
+        }
         RunStatus::VuLost(msg) => {
             error_line(&format!("the test failed: {msg}"));
             ExitCode::Panic

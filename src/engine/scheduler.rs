@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::controller::{Barrier, Once, SharedController};
 use super::executor::{self, ExecCtx};
 use super::options::plan::TestPlan;
-use super::state::{AbortReason, ExecutionState, ScenarioProgress, TestAbort};
+use super::state::{AbortReason, ExecutionState, ExecutionStatus, ScenarioProgress, TestAbort};
 use super::vu_pool::VuPool;
 use super::{RunError, Runner, ScenarioInfo, SetupData};
 use crate::metrics::{Sample, SampleSender, TagSet, builtin};
@@ -32,6 +32,8 @@ pub enum RunEnd {
     Interrupted,
     /// A VU was lost; the test stopped and failed.
     VuLost(String),
+    /// `PATCH /v1/status` with `stopped: true` (k6 exit 103).
+    StoppedFromApi,
 }
 
 /// The outcome of [`run_test`].
@@ -198,17 +200,34 @@ async fn run_inner<R: Runner>(
     let vus_max = plan.vus_max();
     tracing::debug!(vus_max, "initialising VUs");
     let controller = config.controller.clone();
+    if plan.options.paused == Some(true) {
+        state.set_paused(true);
+    }
+    state.set_status(ExecutionStatus::InitVus);
     pool.init(vus_max, config.init_parallelism, abort.token())
         .await?;
+    state.set_status(ExecutionStatus::InitDone);
     tokio::select! {
         biased;
         _ = abort.token().cancelled() => {}
         r = controller.signal_and_wait(Barrier::VusInitialized) => r?,
     }
-    state.mark_started();
+    // `--paused` (or a pause through the REST API before the start): wait for a resume.
+    if state.is_paused() && !abort.is_aborted() {
+        tracing::debug!("execution is paused, waiting for resume or interrupt");
+        state.set_status(ExecutionStatus::PausedBeforeRun);
+        state.wait_resumed(abort.token()).await;
+    }
+    if abort.is_aborted() {
+        state.set_status(ExecutionStatus::Interrupted);
+    } else {
+        state.set_status(ExecutionStatus::Started);
+        state.mark_started();
+    }
 
     let mut setup_data: SetupData = None;
     if !abort.is_aborted() {
+        state.set_status(ExecutionStatus::Setup);
         let run_setup = plan.options.no_setup != Some(true);
         let limit = plan.options.setup_timeout();
         let work = runner.setup();
@@ -227,14 +246,19 @@ async fn run_inner<R: Runner>(
             _ = abort.token().cancelled() => {}
             r = setup => match r {
                 Ok(data) => setup_data = data,
-                Err(e) => return Ok(report(RunEnd::Completed, None, state, None, Some(e))),
+                Err(e) => {
+                    state.set_status(ExecutionStatus::Ended);
+                    return Ok(report(RunEnd::Completed, None, state, None, Some(e)));
+                }
             },
         }
+        state.set_setup_data(setup_data.clone());
     }
     let shared_setup = Arc::new(setup_data.clone());
 
     let mut scenarios = JoinSet::new();
     if !abort.is_aborted() {
+        state.set_status(ExecutionStatus::Running);
         let test_start = Instant::now();
         for config in &plan.scenarios {
             let progress = Arc::new(ScenarioProgress::new(
@@ -300,6 +324,7 @@ async fn run_inner<R: Runner>(
         Some(AbortReason::Script(m)) => RunEnd::AbortedByScript(m),
         Some(AbortReason::Signal) => RunEnd::Interrupted,
         Some(AbortReason::VuLost(m)) => RunEnd::VuLost(m),
+        Some(AbortReason::RestApi) => RunEnd::StoppedFromApi,
     };
 
     // The other instances' last samples are in before teardown runs (k6 does the same).
@@ -307,6 +332,7 @@ async fn run_inner<R: Runner>(
         tracing::error!("waiting for the other instances failed: {e}");
     }
     // k6 runs teardown even after an abort (thresholds, test.abort(), first Ctrl+C).
+    state.set_status(ExecutionStatus::Teardown);
     let teardown_error = if plan.options.no_teardown == Some(true) {
         None
     } else {
@@ -320,6 +346,13 @@ async fn run_inner<R: Runner>(
             .await
             .err()
     };
+    if abort.is_aborted() {
+        state.set_status(ExecutionStatus::Interrupted);
+        state.mark_stopped();
+    } else {
+        state.set_status(ExecutionStatus::Ended);
+        state.mark_ended();
+    }
     Ok(report(end, setup_data, state, teardown_error, None))
 }
 

@@ -2,7 +2,7 @@
 //! scheduler, the executors and the JS side (`exec.instance.*`, `exec.scenario.progress`), and the
 //! abort handle through which thresholds, signals and `exec.test.abort()` stop a test.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
@@ -20,6 +20,8 @@ pub enum AbortReason {
     Script(String),
     /// A VU was lost (see [`crate::engine::IterationOutcome::Lost`]): the run fails.
     VuLost(String),
+    /// `PATCH /v1/status` with `stopped: true` (k6 exit 103).
+    RestApi,
 }
 
 /// Stops a running test. Cheap to clone. The first reason given wins; a plain cancel of
@@ -202,9 +204,36 @@ impl ScenarioProgress {
     }
 }
 
+/// Where a test run is, with k6's numbers (`lib.ExecutionStatus`, the `status` of
+/// `GET /v1/status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ExecutionStatus {
+    Created = 0,
+    InitVus = 1,
+    InitExecutors = 2,
+    InitDone = 3,
+    PausedBeforeRun = 4,
+    Started = 5,
+    Setup = 6,
+    Running = 7,
+    Teardown = 8,
+    Ended = 9,
+    Interrupted = 10,
+}
+
 /// Counters of one test on this instance (k6 `lib.ExecutionState`).
 #[derive(Debug, Default)]
 pub struct ExecutionState {
+    status: AtomicU32,
+    /// Paused (`--paused` before the start, or the REST API); `resumed` wakes the waiters.
+    paused: AtomicBool,
+    resumed: tokio::sync::Notify,
+    ended: AtomicBool,
+    /// When the run stopped (ended or interrupted): the test run duration stands still then.
+    stopped_at: OnceLock<Instant>,
+    /// What setup() returned (JSON), once it ran (`GET /v1/setup`).
+    setup_data: Mutex<Option<String>>,
     iterations_completed: AtomicU64,
     iterations_interrupted: AtomicU64,
     dropped_iterations: AtomicU64,
@@ -221,6 +250,75 @@ impl ExecutionState {
     /// Empty state.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The current [`ExecutionStatus`] as k6 numbers it.
+    pub fn status(&self) -> u32 {
+        self.status.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_status(&self, s: ExecutionStatus) {
+        self.status.store(s as u32, Ordering::Relaxed);
+    }
+
+    /// True while paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    /// Pauses (`true`) or resumes the test; waiters of [`ExecutionState::wait_resumed`] go on.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Relaxed);
+        if !paused {
+            self.resumed.notify_waiters();
+        }
+    }
+
+    /// Waits while paused; false when `stop` was cancelled first.
+    pub async fn wait_resumed(&self, stop: &CancellationToken) -> bool {
+        loop {
+            let notified = self.resumed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.is_paused() {
+                return true;
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return false,
+                _ = notified => {}
+            }
+        }
+    }
+
+    /// True once the scenarios started (setup included), as k6's `HasStarted`.
+    pub fn has_started(&self) -> bool {
+        self.started.get().is_some()
+    }
+
+    /// True once the test ran to its end (not when it was aborted), as k6's `HasEnded`.
+    pub fn has_ended(&self) -> bool {
+        self.ended.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn mark_ended(&self) {
+        self.ended.store(true, Ordering::Relaxed);
+        self.mark_stopped();
+    }
+
+    /// The run is over (ended or interrupted): its duration stops growing.
+    pub(crate) fn mark_stopped(&self) {
+        let _ = self.stopped_at.set(Instant::now());
+    }
+
+    /// What setup() returned, as JSON, once it ran and returned something.
+    pub fn setup_data(&self) -> Option<String> {
+        self.setup_data.lock().ok().and_then(|d| d.clone())
+    }
+
+    pub(crate) fn set_setup_data(&self, data: Option<String>) {
+        if let Ok(mut d) = self.setup_data.lock() {
+            *d = data;
+        }
     }
 
     /// Full iterations (incl. ones that threw) — `exec.instance.iterationsCompleted`.
@@ -270,7 +368,13 @@ impl ExecutionState {
 
     /// Time since the test started — `exec.instance.currentTestRunDuration`.
     pub fn current_test_run_duration(&self) -> Duration {
-        self.started.get().map_or(Duration::ZERO, |s| s.1.elapsed())
+        let Some((_, start)) = self.started.get() else {
+            return Duration::ZERO;
+        };
+        match self.stopped_at.get() {
+            Some(end) => end.saturating_duration_since(*start),
+            None => start.elapsed(),
+        }
     }
 
     /// Progress of the scenario `name`, if it exists.

@@ -390,6 +390,17 @@ impl MetricsEngine {
         ev
     }
 
+    /// Metrics and sub-metrics whose last threshold judgement failed (k6's
+    /// `GetMetricsWithBreachedThresholdsCount`, the REST API's `tainted`); nothing is judged here.
+    pub fn breached_count(&self) -> usize {
+        let failed = |t: &[ThresholdState]| t.iter().any(|t| t.last_failed);
+        self.metrics
+            .iter()
+            .filter(|m| failed(&m.thresholds))
+            .count()
+            + self.subs.iter().filter(|s| failed(&s.thresholds)).count()
+    }
+
     /// True when any thresholds are defined.
     pub fn has_thresholds(&self) -> bool {
         !self.order.is_empty()

@@ -42,10 +42,18 @@ pub enum StreamError {
     NoDeltas(String),
 }
 
+/// A read of the live metrics engine from outside the stream's task (the REST API's
+/// `/v1/metrics` and `/v1/groups`): run on that task between two batches.
+pub type EngineQuery = Box<dyn FnOnce(&mut MetricsEngine) + Send>;
+
+/// Where [`EngineQuery`]s arrive.
+pub type EngineQueries = mpsc::UnboundedReceiver<EngineQuery>;
+
 /// The metrics engine plus the outputs, fed as one.
 pub struct MetricsStream {
     engine: MetricsEngine,
     outputs: Vec<Box<dyn Output>>,
+    queries: Option<EngineQueries>,
 }
 
 impl MetricsStream {
@@ -54,7 +62,22 @@ impl MetricsStream {
         for o in &mut outputs {
             o.start(engine.registry().clone());
         }
-        MetricsStream { engine, outputs }
+        MetricsStream {
+            engine,
+            outputs,
+            queries: None,
+        }
+    }
+
+    /// Answers `queries` while the stream runs (see [`MetricsStream::take_queries`] for after).
+    pub fn with_queries(mut self, queries: Option<EngineQueries>) -> Self {
+        self.queries = queries;
+        self
+    }
+
+    /// The query channel back, to keep answering on the final engine after the run.
+    pub fn take_queries(&mut self) -> Option<EngineQueries> {
+        self.queries.take()
     }
 
     /// A coordinator's stream: every output must accept merged deltas.
@@ -147,6 +170,10 @@ impl MetricsStream {
                     Some(d) => self.merge_logged(d),
                     None => merge = None,
                 },
+                q = recv_delta(&mut self.queries) => match q {
+                    Some(q) => q(&mut self.engine),
+                    None => self.queries = None,
+                },
                 _ = tick.tick() => match &ship {
                     Some(tx) => {
                         let _ = tx.send(self.engine.drain_delta(&mut shipped));
@@ -179,12 +206,17 @@ impl MetricsStream {
     }
 }
 
-async fn recv_delta(
-    rx: &mut Option<mpsc::UnboundedReceiver<MetricsDelta>>,
-) -> Option<MetricsDelta> {
+async fn recv_delta<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// Answers `queries` on the final `engine` until every sender is gone (a lingering REST API).
+pub async fn answer_queries(mut engine: MetricsEngine, mut queries: EngineQueries) {
+    while let Some(q) = queries.recv().await {
+        q(&mut engine);
     }
 }
 

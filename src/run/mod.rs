@@ -32,7 +32,7 @@ use crate::term::log::ConsoleFile;
 
 pub mod metrics;
 
-pub use metrics::{MetricsLink, MetricsStream};
+pub use metrics::{EngineQueries, EngineQuery, MetricsLink, MetricsStream};
 
 /// A callback run once the plan is known (before VUs are initialised): the shared state and the
 /// plan (for the execution header and the progress display).
@@ -72,6 +72,12 @@ pub struct RunConfig {
     pub controller: Option<SharedController>,
     /// How metrics travel between instances of a distributed test.
     pub metrics_link: MetricsLink,
+    /// Reads of the live metrics engine (the REST API); answered during the run and, after it,
+    /// on the final engine until every sender is dropped.
+    pub engine_queries: Option<EngineQueries>,
+    /// Whether a `paused` test can be resumed (the CLI's REST API, or Ctrl+C); otherwise the
+    /// `paused` option is refused instead of waiting forever (the service).
+    pub resumable: bool,
 }
 
 impl RunConfig {
@@ -94,6 +100,8 @@ impl RunConfig {
             on_start: None,
             controller: None,
             metrics_link: MetricsLink::Local,
+            engine_queries: None,
+            resumable: false,
         }
     }
 }
@@ -123,6 +131,8 @@ pub enum RunStatus {
     AbortedByScript(String),
     /// Stopped from outside before its end (k6 exit 105).
     Interrupted,
+    /// Stopped through the REST API (`PATCH /v1/status`, k6 exit 103).
+    StoppedFromApi,
     /// `exec.test.fail(msg)` (k6 exit 110).
     Failed(String),
     /// teardown() threw or timed out.
@@ -219,6 +229,12 @@ fn plan(config: &mut RunConfig, runner: &JsRunner) -> Result<(TestPlan, NetworkO
         Some(n) if problems.is_empty() => n,
         _ => return Err(problems.join("\n")),
     };
+    if consolidated.paused == Some(true) && !config.resumable {
+        return Err(
+            "the paused option needs k6's REST API to resume the test, and only `loadgate run` has it"
+                .to_string(),
+        );
+    }
     let plan = TestPlan::new(consolidated).map_err(|e| e.to_string())?;
     let exports = &runner.info().exports;
     for name in plan.exec_names() {
@@ -333,7 +349,8 @@ async fn run_with(
         on_start(shared.clone(), &plan);
     }
 
-    let stream = MetricsStream::new(engine, std::mem::take(&mut config.outputs));
+    let stream = MetricsStream::new(engine, std::mem::take(&mut config.outputs))
+        .with_queries(config.engine_queries.take());
     let runner = Arc::new(runner);
     let abort = config.abort.clone();
     let started = Instant::now();
@@ -364,9 +381,10 @@ async fn run_with(
         );
     }
     let _ = done_tx.send(());
-    let stream = metrics
+    let mut stream = metrics
         .await
         .map_err(|e| RunFailure::Usage(format!("internal error: the metrics task failed: {e}")))?;
+    let queries = stream.take_queries();
     let mut engine = stream.finish().await;
     let ended_at = SystemTime::now();
     let report = match result {
@@ -393,6 +411,9 @@ async fn run_with(
     };
     finish_runner(runner);
     let status = status_of(&report, &evaluation, shared.failed());
+    if let Some(queries) = queries {
+        tokio::spawn(metrics::answer_queries(engine, queries));
+    }
     Ok(RunOutcome {
         status,
         evaluation,
@@ -412,6 +433,7 @@ fn status_of(report: &RunReport, evaluation: &Evaluation, failed: Option<String>
     match &report.end {
         RunEnd::AbortedByScript(msg) => return RunStatus::AbortedByScript(msg.clone()),
         RunEnd::Interrupted => return RunStatus::Interrupted,
+        RunEnd::StoppedFromApi => return RunStatus::StoppedFromApi,
         RunEnd::VuLost(msg) => return RunStatus::VuLost(msg.clone()),
         RunEnd::AbortedByThreshold | RunEnd::Completed => {}
     }
@@ -472,5 +494,28 @@ async fn summarize(
 fn finish_runner(runner: Arc<JsRunner>) {
     if let Ok(r) = Arc::try_unwrap(runner) {
         r.shutdown_vus();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn paused_without_a_way_to_resume_is_refused_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("p.js");
+        std::fs::write(
+            &script,
+            "export const options = { paused: true, iterations: 1 };\nexport default function () {}\n",
+        )
+        .unwrap();
+        let mut config = RunConfig::new(&script);
+        config.workers = Some(1);
+        config.summary = None;
+        match run(config).await {
+            Err(RunFailure::Config(e)) => assert!(e.contains("paused"), "{e}"),
+            other => panic!("expected a config error, got {other:?}"),
+        }
     }
 }

@@ -221,6 +221,11 @@ fn verdict(
             };
             ("errored", "fail", format!("{why}; {tail}"))
         }
+        RunStatus::StoppedFromApi => (
+            "errored",
+            "fail",
+            format!("test stopped from the REST API; {tail}"),
+        ),
         RunStatus::AbortedByScript(m) => (
             "errored",
             "fail",

@@ -318,3 +318,18 @@ fn terminal_gets_colors_bars_in_place_and_logs_above_them() {
     let out = in_pty(&["run", "--no-summary", "--no-color", s], &[]);
     assert!(!out.contains("\x1b[36m"), "{out:?}");
 }
+
+#[test]
+fn quiet_on_a_terminal_keeps_colored_logs_but_no_banner_or_bars() {
+    // k6 v1.1 `run -q` on a terminal: no banner, header or bars; log lines still colored.
+    let script = script();
+    let out = in_pty(
+        &["run", "-q", "--no-summary", script.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        !out.contains("execution:") && !out.contains("running (") && !out.contains("\x1b[5A"),
+        "{out:?}"
+    );
+    assert!(out.contains("\x1b[36mINFO\x1b[0m["), "{out:?}");
+}

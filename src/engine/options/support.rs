@@ -29,7 +29,7 @@ pub const CONSUMERS: &[(&str, Treatment)] = &[
     ("scenarios", Consumed("scenarios::ScenarioConfig")),
     (
         "paused",
-        OwnedElsewhere("issue 12: --paused / the control API"),
+        Consumed("engine::scheduler (waits for a resume from api::)"),
     ),
     ("executionSegment", Consumed("plan::TestPlan (segment)")),
     (
