@@ -25,6 +25,9 @@ const MAX_DELAY_MS: u64 = 300_000;
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
+/// The page of `/html`: forms, links, lists and data attributes for k6/html's Selection API.
+const HTML_PAGE: &str = include_str!("page.html");
+
 /// The router fallback: dispatches on the path.
 pub(super) async fn handle(req: axum::extract::Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -87,6 +90,14 @@ pub(super) async fn handle(req: axum::extract::Request) -> Response {
             basic_auth(user, pass, &parts.headers)
         }
         ("gzip", None, None) => gzipped(&parts.method),
+        ("html", None, None) => (
+            [(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            HTML_PAGE,
+        )
+            .into_response(),
         ("headers", None, None) => {
             let mut doc = Map::new();
             doc.insert("headers".into(), headers_json(&parts.headers));

@@ -31,6 +31,7 @@ use tokio::net::TcpListener;
 /// | `/cookies/set?k=v` | sets each cookie (`Path=/`), 200 with them as JSON |
 /// | `/cookies` | JSON of the request's cookies |
 /// | `/bytes/N` | N bytes of `x` |
+/// | `/html` | an HTML page with forms, links and lists (`page.html`, for k6/html) |
 /// | `/basic-auth/USER/PASS` | 200 with matching basic auth, else 401 with `WWW-Authenticate` |
 /// | `/gzip` | a gzip-encoded JSON document |
 /// | `/headers` | JSON `{headers}` of the request |

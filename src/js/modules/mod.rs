@@ -15,6 +15,7 @@ mod crypto;
 mod data;
 mod encoding;
 mod execution;
+mod html;
 mod http;
 mod k6;
 mod metrics;
@@ -30,6 +31,10 @@ const BUILTINS: &[(&str, &str)] = &[
     ("k6/data", include_str!("../shims/data.js")),
     ("k6/encoding", include_str!("../shims/encoding.js")),
     ("k6/crypto", include_str!("../shims/crypto.js")),
+    (
+        "k6/html",
+        "const api = globalThis.__k6.htmlApi();\nexport const parseHTML = api.parseHTML;\nexport default { parseHTML };\n",
+    ),
     ("k6/timers", include_str!("../shims/k6_timers.js")),
     ("k6/ws", include_str!("../shims/ws.js")),
     ("k6/websockets", include_str!("../shims/websockets.js")),
@@ -150,7 +155,11 @@ pub fn install_module<'js>(
     let native: Object = ctx.globals().get("__k6")?;
     match name {
         "k6" => k6::install(ctx, &native, state),
-        "k6/http" => http::install(ctx, &native, state),
+        "k6/http" => {
+            http::install(ctx, &native, state)?;
+            html::install_hook(ctx, &native, state)
+        }
+        "k6/html" => html::install_hook(ctx, &native, state),
         "k6/metrics" => metrics::install(ctx, &native, state),
         "k6/execution" => execution::install(ctx, &native, state),
         "k6/data" => data::install(ctx, &native, state),

@@ -17,9 +17,80 @@ class Response {
     const found = n.gjson(text, String(selector));
     return found === undefined ? undefined : JSON.parse(found);
   }
-  html() {
-    throw new Error('k6/html is not supported by loadgate yet');
+  html(selector) {
+    if (this.body === null || this.body === undefined) {
+      throw new Error("the body is null so we can't transform it to HTML - this likely was because of a request error getting the response");
+    }
+    const text = typeof this.body === 'string' ? this.body : n.utf8(this.body);
+    const doc = n.htmlApi().fromResponse(text, this.url);
+    return selector === undefined ? doc : doc.find(String(selector));
   }
+  // As k6's Response.submitForm: the form's fields (and the submit button's), overridden by
+  // `fields`, sent to the form's action (resolved against the response URL) with its method.
+  submitForm(args) {
+    let formSelector = 'form';
+    let submitSelector = '[type="submit"]';
+    let fields = null;
+    let params = null;
+    if (args !== undefined && args !== null) {
+      const a = Object(args);
+      if ('formSelector' in a) formSelector = String(a.formSelector);
+      if ('submitSelector' in a) submitSelector = String(a.submitSelector);
+      if ('fields' in a && a.fields && typeof a.fields === 'object') fields = a.fields;
+      if ('params' in a) params = a.params;
+    }
+    const form = this.html(formSelector);
+    if (form.size() === 0) throw new Error(`no form found for selector '${formSelector}' in response '${this.url}'`);
+    const method = form.attr('method') === undefined ? 'GET' : String(form.attr('method')).toUpperCase();
+    const action = form.attr('action');
+    let target = this.url;
+    if (action !== undefined) {
+      target = n.htmlResolve(this.url, action);
+      if (target === undefined || target === null) throw new Error(`invalid form action '${action}'`);
+    }
+    const values = form.serializeObject();
+    const submit = form.find(submitSelector);
+    const submitName = submit.attr('name');
+    const submitValue = submit.val();
+    if (submitName !== undefined && submitValue !== undefined) values[submitName] = submitValue;
+    if (fields) Object.assign(values, fields);
+    if (method === 'GET') {
+      const q = Object.keys(values).sort()
+        .map((k) => encodeQuery(k) + '=' + encodeQuery(String(values[k]))).join('&');
+      const hash = target.indexOf('#');
+      const base = hash < 0 ? target : target.slice(0, hash);
+      const withoutQuery = base.indexOf('?') < 0 ? base : base.slice(0, base.indexOf('?'));
+      return request(method, withoutQuery + (q ? '?' + q : '') + (hash < 0 ? '' : target.slice(hash)), null, params);
+    }
+    // k6 hands the values to the form encoder as Go values: a multiple select's list is
+    // written as Go prints a []string.
+    for (const k of Object.keys(values)) {
+      if (Array.isArray(values[k])) values[k] = '[' + values[k].join(' ') + ']';
+    }
+    return request(method, target, values, params);
+  }
+  // As k6's Response.clickLink: a GET of the first matching element's href.
+  clickLink(args) {
+    let selector = 'a[href]';
+    let params = null;
+    if (args !== undefined && args !== null) {
+      const a = Object(args);
+      if ('selector' in a) selector = String(a.selector);
+      if ('params' in a) params = a.params;
+    }
+    const link = this.html(selector);
+    if (link.size() === 0) throw new Error(`no element found for selector '${selector}' in response '${this.url}'`);
+    const href = link.attr('href');
+    if (href === undefined) throw new Error(`no valid href attribute value found on element '${selector}' in response '${this.url}'`);
+    const target = n.htmlResolve(this.url, href);
+    if (target === undefined || target === null) throw new Error(`invalid link href '${href}'`);
+    return request('GET', target, undefined, params);
+  }
+}
+
+// Go's url.QueryEscape.
+function encodeQuery(s) {
+  return encodeURIComponent(s).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
 function wrap(r) {
