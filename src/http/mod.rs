@@ -11,6 +11,7 @@ mod auth;
 mod batch;
 mod body;
 mod client;
+mod client_cert;
 mod conn;
 pub mod cookies;
 pub mod dns;

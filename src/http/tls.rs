@@ -49,12 +49,27 @@ pub(crate) fn offering_h2(cfg: &ClientConfig) -> Arc<ClientConfig> {
 }
 
 fn build(insecure: bool) -> Result<Arc<ClientConfig>, Error> {
-    build_with(insecure, &TlsChoice::default())
+    build_tls(insecure, &TlsChoice::default(), Vec::new())
 }
 
-/// A client configuration for `tlsVersion`/`tlsCipherSuites` (built once per test; the default
-/// choice is [`config`]'s shared one). TLS 1.3 suites stay enabled, as in Go.
-pub(crate) fn build_with(insecure: bool, choice: &TlsChoice) -> Result<Arc<ClientConfig>, Error> {
+/// A client configuration for `tlsVersion`/`tlsCipherSuites`/`tlsAuth` (built once per test;
+/// the default choice is [`config`]'s shared one). TLS 1.3 suites stay enabled, as in Go. Errors
+/// name the option (a `tlsAuth` certificate that does not load gets Go's text).
+pub(crate) fn build_with(insecure: bool, choice: &TlsChoice) -> Result<Arc<ClientConfig>, String> {
+    let provider = ring::default_provider();
+    let mut keys = Vec::with_capacity(choice.client_certs.len());
+    for entry in &choice.client_certs {
+        keys.push(super::client_cert::load(entry, &provider)?);
+    }
+    build_tls(insecure, choice, keys)
+        .map_err(|e| format!("invalid tlsVersion/tlsCipherSuites: {e}"))
+}
+
+fn build_tls(
+    insecure: bool,
+    choice: &TlsChoice,
+    client_keys: Vec<rustls::sign::CertifiedKey>,
+) -> Result<Arc<ClientConfig>, Error> {
     let mut provider = ring::default_provider();
     if let Some(allowed) = &choice.tls12_suites {
         provider.cipher_suites.retain(|s| match s {
@@ -79,15 +94,19 @@ pub(crate) fn build_with(insecure: bool, choice: &TlsChoice) -> Result<Arc<Clien
     };
     let builder =
         ClientConfig::builder_with_provider(provider.clone()).with_protocol_versions(&versions)?;
-    let mut cfg = if insecure {
+    let verified = if insecure {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
-            .with_no_client_auth()
     } else {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        builder.with_root_certificates(roots).with_no_client_auth()
+        builder.with_root_certificates(roots)
+    };
+    let mut cfg = if client_keys.is_empty() {
+        verified.with_no_client_auth()
+    } else {
+        verified.with_client_cert_resolver(Arc::new(super::client_cert::Resolver::new(client_keys)))
     };
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
@@ -211,6 +230,7 @@ mod tests {
         let only = TlsChoice {
             versions: Some((TlsVersion::Tls12, TlsVersion::Tls12)),
             tls12_suites: Some(vec!["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]),
+            ..Default::default()
         };
         assert!(build_with(false, &only).is_ok());
     }

@@ -1,10 +1,16 @@
 //! HTTPS tests of [`HttpClient`] against a rustls server with a self-signed certificate.
 
 use super::*;
+use tokio_rustls::rustls::pki_types::CertificateDer;
 
 /// A TLS server with a fresh self-signed certificate that answers every request on a
 /// connection with `200 tls`.
 async fn tls_server() -> String {
+    serve_tls(None).await
+}
+
+/// [`tls_server`], requiring a client certificate issued by `client_ca` when given.
+async fn serve_tls(client_ca: Option<CertificateDer<'static>>) -> String {
     use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio_rustls::rustls;
@@ -13,10 +19,24 @@ async fn tls_server() -> String {
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
+        .unwrap();
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca).unwrap();
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut cfg = builder
         .with_single_cert(vec![ck.cert.der().clone()], key)
         .unwrap();
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -119,6 +139,7 @@ async fn tls_version_and_cipher_suites_are_applied() {
     let choice = TlsChoice {
         versions: Some((TlsVersion::Tls12, TlsVersion::Tls12)),
         tls12_suites: Some(vec!["TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305"]),
+        ..Default::default()
     };
     let cfg = ClientConfig {
         insecure_skip_tls_verify: true,
@@ -272,6 +293,7 @@ async fn http2_with_the_tests_own_tls_config() {
     let choice = TlsChoice {
         versions: Some((TlsVersion::Tls12, TlsVersion::Tls12)),
         tls12_suites: None,
+        ..Default::default()
     };
     let cfg = ClientConfig {
         tls: Some(super::tls::build_with(true, &choice).unwrap()),
@@ -283,4 +305,107 @@ async fn http2_with_the_tests_own_tls_config() {
     assert_eq!(ex.response.status, 200, "{}", ex.response.error);
     assert_eq!(ex.response.proto, "HTTP/2.0");
     assert_eq!(ex.response.tls_version, "tls1.2");
+}
+
+/// A CA and a client certificate (PEM chain and key) it issued.
+fn client_pki(
+    name: &str,
+) -> (
+    CertificateDer<'static>,
+    crate::engine::options::network::ClientCert,
+) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{name} CA"));
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params
+        .signed_by(&key, &rcgen::Issuer::from_params(&ca_params, &ca_key))
+        .unwrap();
+    (
+        ca.der().clone(),
+        crate::engine::options::network::ClientCert {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+            domains: Vec::new(),
+        },
+    )
+}
+
+async fn get_with_certs(
+    base: &str,
+    certs: Vec<crate::engine::options::network::ClientCert>,
+) -> Response {
+    use crate::engine::options::network::TlsChoice;
+    let choice = TlsChoice {
+        client_certs: certs,
+        ..Default::default()
+    };
+    let cfg = ClientConfig {
+        insecure_skip_tls_verify: true,
+        tls: (!choice.is_default()).then(|| super::tls::build_with(true, &choice).unwrap()),
+        net: std::sync::Arc::new(
+            crate::engine::options::network::NetworkOptions::with_hosts(&[(
+                "localhost",
+                "127.0.0.1",
+            )])
+            .unwrap(),
+        ),
+        ..Default::default()
+    };
+    HttpClient::new(cfg)
+        .execute(Request::new("GET", format!("{base}/")))
+        .await
+        .response
+}
+
+/// `tlsAuth`: the client presents the first certificate the server's CA list accepts, whatever
+/// its `domains` (Go's client never reads NameToCertificate); none fits or none given: the server
+/// refuses the handshake.
+#[tokio::test]
+async fn tls_auth_presents_the_certificate_the_server_accepts() {
+    let (ca, good) = client_pki("good");
+    let (_, stranger) = client_pki("stranger");
+    let base = serve_tls(Some(ca)).await;
+
+    let none = get_with_certs(&base, Vec::new()).await;
+    assert_eq!(none.status, 0, "no certificate: {}", none.error);
+    let wrong = get_with_certs(&base, vec![stranger.clone()]).await;
+    assert_eq!(
+        wrong.status, 0,
+        "a certificate of another CA: {}",
+        wrong.error
+    );
+
+    let mut elsewhere = good.clone();
+    elsewhere.domains = vec!["not-this-host.test".to_string()];
+    let picked = get_with_certs(&base, vec![stranger, elsewhere]).await;
+    assert_eq!(picked.status, 200, "{}", picked.error);
+    assert_eq!(picked.body.as_deref(), Some(&b"tls"[..]));
+}
+
+/// A `tlsAuth` entry that does not load is an error naming Go's reason, before any request.
+#[test]
+fn tls_auth_with_a_bad_key_does_not_build() {
+    use crate::engine::options::network::TlsChoice;
+    let (_, good) = client_pki("good");
+    let (_, other) = client_pki("other");
+    let mut mixed = good;
+    mixed.key = other.key;
+    let choice = TlsChoice {
+        client_certs: vec![mixed],
+        ..Default::default()
+    };
+    let err = super::tls::build_with(true, &choice)
+        .err()
+        .unwrap_or_default();
+    assert_eq!(err, "tls: private key does not match public key");
 }

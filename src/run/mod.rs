@@ -321,13 +321,23 @@ async fn run_with(
         None
     } else {
         let insecure = plan.options.insecure_skip_tls_verify.unwrap_or(false);
+        if network
+            .tls
+            .client_certs
+            .iter()
+            .any(|c| !c.domains.is_empty())
+        {
+            // k6's warning, word for word: the domains do not choose anything (see
+            // http::client_cert).
+            tracing::warn!(
+                "tlsAuth.domains option could be removed in the next releases, it's recommended to leave it empty and let k6 automatically detect from the provided certificate. It follows the Go's NameToCertificate deprecation - https://pkg.go.dev/crypto/tls@go1.17#Config."
+            );
+        }
         match crate::http::tls::build_with(insecure, &network.tls) {
             Ok(c) => Some(c),
             Err(e) => {
                 runner.shutdown_vus();
-                return Err(RunFailure::Config(format!(
-                    "invalid tlsVersion/tlsCipherSuites: {e}"
-                )));
+                return Err(RunFailure::Config(e));
             }
         }
     };

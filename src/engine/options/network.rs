@@ -289,19 +289,108 @@ const TLS13_SUITES: &[&str] = &[
     "TLS_CHACHA20_POLY1305_SHA256",
 ];
 
-/// `tlsVersion` and `tlsCipherSuites` as the client applies them; `None` = rustls' defaults.
+/// `tlsVersion`, `tlsCipherSuites` and `tlsAuth` as the client applies them; `None` = rustls'
+/// defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TlsChoice {
     /// (min, max), inclusive.
     pub versions: Option<(TlsVersion, TlsVersion)>,
     /// The TLS 1.2 suites allowed, by k6 name.
     pub tls12_suites: Option<Vec<&'static str>>,
+    /// `tlsAuth`: client certificates, in the script's order (the PEM is parsed and checked by
+    /// `http::tls::build_with` before the test starts).
+    pub client_certs: Vec<ClientCert>,
+}
+
+/// One `tlsAuth` entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientCert {
+    /// The certificate chain, PEM.
+    pub cert: String,
+    /// The private key, PEM.
+    pub key: String,
+    /// `domains`: k6 hands them to Go's `NameToCertificate`, which a TLS client never reads
+    /// (and warns that they are deprecated); the certificate goes wherever the server accepts it.
+    pub domains: Vec<String>,
 }
 
 impl TlsChoice {
     pub fn is_default(&self) -> bool {
-        self.versions.is_none() && self.tls12_suites.is_none()
+        self.versions.is_none() && self.tls12_suites.is_none() && self.client_certs.is_empty()
     }
+}
+
+/// `tlsAuth`: a list of `{cert, key, domains, password}` with no other field (k6 unmarshals it
+/// strictly).
+fn tls_auth(v: &Value, errors: &mut Vec<String>) -> Vec<ClientCert> {
+    let Value::Array(list) = v else {
+        if let Value::String(_) = v {
+            // Only K6_TLSAUTH gives a string; k6 fails on every value of it ("failed to find any
+            // PEM data"), so no script relies on it.
+            errors.push(
+                "K6_TLSAUTH cannot carry client certificates (k6 itself fails on any value of it): \
+                 set tlsAuth in the script's options or in the --config file"
+                    .to_string(),
+            );
+        } else if !v.is_null() {
+            errors.push(format!(
+                "invalid tlsAuth {v}: use a list of {{cert, key, domains}} objects"
+            ));
+        }
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in list.iter().enumerate() {
+        let Value::Object(m) = item else {
+            errors.push(format!(
+                "invalid tlsAuth[{i}] {item}: use a {{cert, key, domains}} object"
+            ));
+            continue;
+        };
+        if let Some(k) = m
+            .keys()
+            .find(|k| !matches!(k.as_str(), "cert" | "key" | "domains" | "password"))
+        {
+            errors.push(format!("invalid tlsAuth[{i}]: json: unknown field \"{k}\""));
+            continue;
+        }
+        let text = |field: &str, errors: &mut Vec<String>| match m.get(field) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => {
+                errors.push(format!(
+                    "invalid tlsAuth[{i}].{field} {other}: a PEM string is expected"
+                ));
+                String::new()
+            }
+        };
+        let cert = text("cert", errors);
+        let key = text("key", errors);
+        if let Some(p) = m.get("password").filter(|p| !p.is_null()) {
+            errors.push(format!(
+                "invalid tlsAuth[{i}].password {p}: password-protected keys are not supported by \
+                 loadgate; decrypt the key first (openssl pkey -in key.pem -out plain.pem)"
+            ));
+        }
+        let mut domains = Vec::new();
+        match m.get("domains") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(ds)) => {
+                for d in ds {
+                    match d.as_str() {
+                        Some(d) => domains.push(d.to_string()),
+                        None => errors
+                            .push(format!("invalid tlsAuth[{i}].domains: {d} is not a string")),
+                    }
+                }
+            }
+            Some(other) => errors.push(format!(
+                "invalid tlsAuth[{i}].domains {other}: use a list of domain names"
+            )),
+        }
+        out.push(ClientCert { cert, key, domains });
+    }
+    out
 }
 
 fn tls_version(v: &Value, field: &str) -> Result<Option<TlsVersion>, String> {
@@ -691,6 +780,9 @@ impl NetworkOptions {
             n.system_tags = SystemTags(set);
         }
         n.tls = tls_choice(o, &mut errors);
+        if let Some(v) = &o.tls_auth {
+            n.tls.client_certs = tls_auth(v, &mut errors);
+        }
         if let Some(v) = &o.dns {
             match dns_config(v) {
                 Ok(c) => n.dns = c,
@@ -907,6 +999,45 @@ mod tests {
                 json!({"tlsCipherSuites": ["TLS_RSA_WITH_RC4_128_SHA"]}),
                 "'TLS_RSA_WITH_RC4_128_SHA' is not supported",
             ),
+        ] {
+            let e = NetworkOptions::from_options(&opts(v))
+                .unwrap_err()
+                .join("\n");
+            assert!(e.contains(msg), "{msg:?} not in {e}");
+        }
+    }
+
+    #[test]
+    fn tls_auth_entries_and_bad_shapes() {
+        let n = NetworkOptions::from_options(&opts(json!({"tlsAuth": [
+            {"cert": "C", "key": "K", "domains": ["a.test"]},
+            {"cert": "C2", "key": "K2"},
+        ]})))
+        .unwrap();
+        assert_eq!(n.tls.client_certs.len(), 2);
+        assert_eq!(n.tls.client_certs[0].domains, vec!["a.test".to_string()]);
+        assert_eq!(n.tls.client_certs[1].key, "K2");
+        assert!(!n.tls.is_default());
+        for (v, msg) in [
+            (json!({"tlsAuth": {}}), "use a list of {cert, key, domains}"),
+            (json!({"tlsAuth": [5]}), "invalid tlsAuth[0] 5"),
+            (
+                json!({"tlsAuth": [{"cert": "C", "key": "K", "extra": 1}]}),
+                "json: unknown field \"extra\"",
+            ),
+            (
+                json!({"tlsAuth": [{"cert": 1, "key": "K"}]}),
+                "invalid tlsAuth[0].cert 1",
+            ),
+            (
+                json!({"tlsAuth": [{"cert": "C", "key": "K", "password": "p"}]}),
+                "password-protected keys are not supported",
+            ),
+            (
+                json!({"tlsAuth": [{"cert": "C", "key": "K", "domains": "a"}]}),
+                "invalid tlsAuth[0].domains \"a\"",
+            ),
+            (json!({"tlsAuth": "[]"}), "K6_TLSAUTH cannot carry"),
         ] {
             let e = NetworkOptions::from_options(&opts(v))
                 .unwrap_err()

@@ -84,7 +84,10 @@ pub const CONSUMERS: &[(&str, Treatment)] = &[
         "tlsVersion",
         Consumed("network::TlsChoice -> http::tls::build_with"),
     ),
-    ("tlsAuth", Refused),
+    (
+        "tlsAuth",
+        Consumed("network::TlsChoice -> http::tls::build_with"),
+    ),
     ("throw", Consumed("run::settings_from -> k6/http")),
     ("thresholds", Consumed("metrics::engine")),
     (
@@ -169,12 +172,8 @@ pub fn refusals(o: &Options) -> Vec<String> {
         if value.is_null() || treatment(key) != Some(Refused) {
             continue;
         }
-        let why = match key.as_str() {
-            "tlsAuth" => "client certificates are not supported yet",
-            _ => "not supported",
-        };
         out.push(format!(
-            "option `{key}` is not supported by loadgate: {why} (got {})",
+            "option `{key}` is not supported by loadgate (got {})",
             shown(value)
         ));
     }

@@ -35,22 +35,40 @@ fn k6_or_explain() -> String {
 }
 
 /// A rustls server configuration with a fresh self-signed certificate for `localhost` and
-/// 127.0.0.1 (scripts use `insecureSkipTLSVerify`).
-fn self_signed_server_config() -> tokio_rustls::rustls::ServerConfig {
+/// 127.0.0.1 (scripts use `insecureSkipTLSVerify`); with `client_ca` (a PEM file), it requires
+/// a client certificate that CA issued.
+fn self_signed_server_config(client_ca: Option<&Path>) -> tokio_rustls::rustls::ServerConfig {
+    use std::sync::Arc;
     use tokio_rustls::rustls;
-    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     let ck =
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
             .unwrap();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
-    rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![ck.cert.der().clone()], key)
-    .unwrap()
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(file) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots
+                .add(CertificateDer::from_pem_file(file).unwrap())
+                .unwrap();
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    builder
+        .with_single_cert(vec![ck.cert.der().clone()], key)
+        .unwrap()
 }
 
 fn scripts(dir: &Path, only: &str) -> Vec<PathBuf> {
@@ -102,9 +120,13 @@ fn scripts_behave_like_k6() {
     let tls_listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
+    let mtls_listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let target = run::Targets {
         plain: format!("http://{}", listener.local_addr().unwrap()),
         tls: format!("https://{}", tls_listener.local_addr().unwrap()),
+        mtls: format!("https://{}", mtls_listener.local_addr().unwrap()),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (tls_stop, tls_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -113,9 +135,17 @@ fn scripts_behave_like_k6() {
     }));
     rt.spawn(loadgate::target::serve_tls(
         tls_listener,
-        self_signed_server_config(),
+        self_signed_server_config(None),
         async {
             let _ = tls_stopped.await;
+        },
+    ));
+    let (mtls_stop, mtls_stopped) = tokio::sync::oneshot::channel::<()>();
+    rt.spawn(loadgate::target::serve_tls(
+        mtls_listener,
+        self_signed_server_config(Some(&dir.join("fixtures/mtls/ca.pem"))),
+        async {
+            let _ = mtls_stopped.await;
         },
     ));
 
@@ -155,6 +185,7 @@ fn scripts_behave_like_k6() {
     }
     let _ = stop.send(());
     let _ = tls_stop.send(());
+    let _ = mtls_stop.send(());
     // In-flight requests (a client that timed out on /delay) must not hold the test up.
     let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), server).await });
 

@@ -8,15 +8,17 @@ use std::time::{Duration, Instant};
 
 use super::compare::{Exit, Header, Outcome};
 
-/// The loopback targets a script gets: `TARGET` (plain HTTP/1.1) and `TLS_TARGET` (https with a
-/// self-signed certificate, HTTP/2 or HTTP/1.1 by ALPN).
+/// The loopback targets a script gets: `TARGET` (plain HTTP/1.1), `TLS_TARGET` (https with a
+/// self-signed certificate, HTTP/2 or HTTP/1.1 by ALPN) and `MTLS_TARGET` (the same, requiring a
+/// client certificate issued by `fixtures/mtls/ca.pem`).
 pub struct Targets {
     pub plain: String,
     pub tls: String,
+    pub mtls: String,
 }
 
 /// Runs `program [prefix...] run --quiet --no-color --summary-export F -e TARGET=URL
-/// -e TLS_TARGET=URL script.js` from the script's folder; `work` receives the summary export and the logs (`stem.who.*`).
+/// -e TLS_TARGET=URL -e MTLS_TARGET=URL script.js` from the script's folder; `work` receives the summary export and the logs (`stem.who.*`).
 pub fn run_script(
     program: &str,
     script: &Path,
@@ -52,6 +54,7 @@ pub fn run_script(
         .arg(&export)
         .args(["-e", &format!("TARGET={}", target.plain)])
         .args(["-e", &format!("TLS_TARGET={}", target.tls)])
+        .args(["-e", &format!("MTLS_TARGET={}", target.mtls)])
         .arg(script.file_name().unwrap_or_default())
         .current_dir(dir)
         .env("K6_NO_USAGE_REPORT", "true")
