@@ -16,6 +16,11 @@
 //!
 //! Each command is bounded (60 s); the PATH starts with the folder of the built binary, so
 //! `loadgate` means this build. Needs `bash`, plus `nats-server`/`prometheus` for part 2.
+//!
+//! The tutorials show fixed loopback ports (readable, and what a reader types); the harness runs
+//! them on free ones instead, so that concurrent suites on one machine do not collide: every port
+//! a tutorial names (`127.0.0.1:PORT`, `wait-port=PORT`) is mapped to a free port, and each of
+//! its occurrences as a whole number in any block is rewritten (see [`free_ports_for`]).
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -79,6 +84,68 @@ fn parse(markdown: &str) -> Vec<Block> {
     }
     assert!(current.is_none(), "unclosed fenced block");
     blocks
+}
+
+/// The ports a tutorial names: after `127.0.0.1:` in any block, and its `wait-port`s.
+fn named_ports(blocks: &[Block]) -> std::collections::BTreeSet<u16> {
+    let mut ports: std::collections::BTreeSet<u16> =
+        blocks.iter().filter_map(|b| b.wait_port).collect();
+    for b in blocks {
+        for (i, _) in b.body.match_indices("127.0.0.1:") {
+            let digits: String = b.body[i + "127.0.0.1:".len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let Ok(p) = digits.parse() {
+                ports.insert(p);
+            }
+        }
+    }
+    ports
+}
+
+/// A distinct free loopback port for each of `ports` (all bound at once, then released).
+fn free_ports_for(ports: &std::collections::BTreeSet<u16>) -> std::collections::HashMap<u16, u16> {
+    let held: Vec<(u16, std::net::TcpListener)> = ports
+        .iter()
+        .map(|&p| {
+            (
+                p,
+                std::net::TcpListener::bind("127.0.0.1:0").expect("free port"),
+            )
+        })
+        .collect();
+    held.into_iter()
+        .map(|(p, l)| (p, l.local_addr().expect("local addr").port()))
+        .collect()
+}
+
+/// `text` with every whole number (no letter or digit on either side) that is a key of `map`
+/// replaced by its value.
+fn rewrite_ports(text: &str, map: &std::collections::HashMap<u16, u16>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut prev: Option<char> = None;
+    while let Some(c) = rest.chars().next() {
+        if c.is_ascii_digit() && !prev.is_some_and(|p| p.is_alphanumeric()) {
+            let len = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let (number, after) = rest.split_at(len);
+            let next_ok = !after.chars().next().is_some_and(char::is_alphanumeric);
+            match number.parse::<u16>().ok().and_then(|n| map.get(&n)) {
+                Some(port) if next_ok => out.push_str(&port.to_string()),
+                _ => out.push_str(number),
+            }
+            prev = number.chars().last();
+            rest = after;
+        } else {
+            out.push(c);
+            prev = Some(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// Commands of a shell block: continuation lines joined, comments and prompts dropped.
@@ -194,7 +261,13 @@ fn run_tutorial(name: &str) -> (usize, Vec<String>) {
     let on = enabled();
     let mut background = Background(Vec::new());
     let (mut ran, mut skipped) = (0, Vec::new());
-    for b in parse(&md) {
+    let mut blocks = parse(&md);
+    let ports = free_ports_for(&named_ports(&blocks));
+    for b in &mut blocks {
+        b.body = rewrite_ports(&b.body, &ports);
+        b.wait_port = b.wait_port.map(|p| ports[&p]);
+    }
+    for b in blocks {
         if !b.needs.iter().all(|n| on.contains(n)) {
             if b.test || b.file.is_some() {
                 skipped.push(format!("{name}:{} needs {}", b.line, b.needs.join(",")));
@@ -271,6 +344,26 @@ fn block_parser_reads_attributes_and_commands() {
     assert_eq!(commands(&b[0].body), vec!["loadgate run  x.js"]);
     assert_eq!(b[1].file.as_deref(), Some("a.js"));
     assert!(b[2].background && b[2].needs == ["serve"] && b[2].wait_port == Some(1));
+}
+
+#[test]
+fn tutorial_ports_are_rewritten_as_whole_numbers() {
+    let md = "```sh test background wait-port=24222\nnats-server -p 24222\n```\n\
+              ```json file=t.json\n{\"u\": \"http://127.0.0.1:28099\", \"id\": \"a28099\", \"n\": 280990}\n```\n";
+    let blocks = parse(md);
+    let named = named_ports(&blocks);
+    assert_eq!(named.into_iter().collect::<Vec<_>>(), vec![24222, 28099]);
+    let map = std::collections::HashMap::from([(24222, 40001), (28099, 40002)]);
+    assert_eq!(
+        rewrite_ports(&blocks[0].body, &map),
+        "nats-server -p 40001\n"
+    );
+    assert_eq!(
+        rewrite_ports(&blocks[1].body, &map),
+        "{\"u\": \"http://127.0.0.1:40002\", \"id\": \"a28099\", \"n\": 280990}\n"
+    );
+    let free = free_ports_for(&[24222, 28099].into());
+    assert_ne!(free[&24222], free[&28099]);
 }
 
 #[test]
