@@ -340,15 +340,12 @@ pub async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::Usage;
         }
     }
-    let file = match &args.config {
-        Some(path) => match super::config_file::read(path) {
-            Ok(f) => f,
-            Err(e) => {
-                error_line(&e);
-                return ExitCode::InvalidConfig;
-            }
-        },
-        None => super::config_file::ConfigFile::default(),
+    let file = match super::config_file::load(args.config.as_deref(), &|k| std::env::var(k).ok()) {
+        Ok(f) => f,
+        Err(e) => {
+            error_line(&e);
+            return ExitCode::InvalidConfig;
+        }
     };
     let script_source = if args.script.as_os_str() == "-" {
         let mut text = Vec::new();
@@ -377,6 +374,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
     config.env = env;
     config.options_env = std::env::vars().collect::<HashMap<_, _>>();
     config.script_source = script_source;
+    let file_linger = file.linger;
     config.file_options = Some(file.options);
     config.outputs = match build_outputs(&args, &config.options_env, &file.out) {
         Ok(o) => o,
@@ -448,7 +446,8 @@ pub async fn run(args: RunArgs) -> ExitCode {
         p.finish().await;
     }
     // k6 lingers before the summary, with the REST API up (a signal during the run skips it).
-    if args.linger && result.is_ok() && abort.reason() != Some(AbortReason::Signal) {
+    if (args.linger || file_linger) && result.is_ok() && abort.reason() != Some(AbortReason::Signal)
+    {
         linger(args.quiet).await;
     }
     let code = match result {

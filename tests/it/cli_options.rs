@@ -239,6 +239,61 @@ fn layers_file_script_env_flags_as_k6() {
     }
 }
 
+/// Without `--config`, k6 reads its default file: `$XDG_CONFIG_HOME/k6/config.json`, else
+/// `$HOME/.config/k6/config.json`, else the old `loadimpact/k6/config.json`; a `--config` file
+/// replaces it; a default file that does not parse is exit 104 like a given one.
+#[test]
+fn default_config_file_as_k6() {
+    let config = std::fs::read_to_string(data("config.json")).unwrap();
+    let put = |root: &Path, rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let xdg = tempfile::tempdir().unwrap();
+    put(xdg.path(), "k6/config.json", &config);
+    let home = tempfile::tempdir().unwrap();
+    put(home.path(), ".config/k6/config.json", &config);
+    let legacy = tempfile::tempdir().unwrap();
+    put(legacy.path(), "loadimpact/k6/config.json", &config);
+    let empty = tempfile::tempdir().unwrap();
+    let bad = tempfile::tempdir().unwrap();
+    put(bad.path(), "k6/config.json", r#"{"vus": "x"}"#);
+    let other = tempfile::tempdir().unwrap();
+    put(other.path(), "other.json", r#"{"iterations": 5}"#);
+    let other_file = other.path().join("other.json");
+    let [xdg, home, legacy, empty, bad] =
+        [&xdg, &home, &legacy, &empty, &bad].map(|d| d.path().to_string_lossy().into_owned());
+    let other_file = other_file.to_string_lossy().into_owned();
+    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+        (vec!["precedence.js"], vec![("XDG_CONFIG_HOME", &xdg)]),
+        (
+            vec!["precedence.js"],
+            vec![("XDG_CONFIG_HOME", &xdg), ("K6_VUS", "3")],
+        ),
+        (
+            vec!["precedence.js"],
+            vec![("XDG_CONFIG_HOME", ""), ("HOME", &home)],
+        ),
+        (vec!["precedence.js"], vec![("XDG_CONFIG_HOME", &legacy)]),
+        (vec!["precedence.js"], vec![("XDG_CONFIG_HOME", &empty)]),
+        (
+            vec!["-c", &other_file, "precedence.js"],
+            vec![("XDG_CONFIG_HOME", &xdg)],
+        ),
+    ];
+    for (args, env) in &cases {
+        let (theirs, ours) = same(args, env, None, 0);
+        assert_eq!(
+            layers(&ours),
+            layers(&theirs),
+            "{args:?} {env:?}\n{theirs}\n{ours}"
+        );
+    }
+    let (_, ours) = same(&["precedence.js"], &[("XDG_CONFIG_HOME", &bad)], None, 104);
+    assert!(ours.contains("`vus`"), "{ours}");
+}
+
 #[test]
 fn script_from_stdin() {
     let script = b"import exec from 'k6/execution';\nexport const options = { iterations: 2 };\nexport default function () { console.log(`stdin iteration ${exec.scenario.iterationInTest}`); }\n";

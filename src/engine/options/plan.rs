@@ -116,9 +116,11 @@ pub fn derive_scenarios(o: &Options) -> Result<Map<String, Value>, ConfigError> 
                 "`scenarios` was explicitly set to an empty value, running the script with 1 iteration in 1 VU"
             );
         }
+        // k6's NewPerVUIterationsConfig: 1 VU, 1 iteration by the executor's defaults, shown
+        // as null in `exec.test.options`.
         let mut s = base("per-vu-iterations");
-        s["vus"] = json!(1);
-        s["iterations"] = json!(1);
+        s["vus"] = Value::Null;
+        s["iterations"] = Value::Null;
         s["maxDuration"] = Value::Null;
         m.insert("default".into(), s);
     }
