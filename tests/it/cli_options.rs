@@ -265,7 +265,8 @@ fn default_config_file_as_k6() {
     let [xdg, home, legacy, empty, bad] =
         [&xdg, &home, &legacy, &empty, &bad].map(|d| d.path().to_string_lossy().into_owned());
     let other_file = other_file.to_string_lossy().into_owned();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
         (vec!["precedence.js"], vec![("XDG_CONFIG_HOME", &xdg)]),
         (
             vec!["precedence.js"],
