@@ -236,7 +236,7 @@ fn parse_patch(body: &[u8]) -> Result<StatusPatch, String> {
 
 /// k6's `Scheduler.SetPaused`: before the start a paused test can be resumed; otherwise every
 /// executor must support pausing (only externally-controlled does).
-fn set_paused(c: &Control, pause: bool) -> Result<(), String> {
+async fn set_paused(c: &Control, pause: bool) -> Result<(), String> {
     if !c.state.has_started() && c.state.is_paused() {
         if pause {
             return Err("execution is already paused".to_string());
@@ -252,6 +252,9 @@ fn set_paused(c: &Control, pause: bool) -> Result<(), String> {
         return Err(format!(
             "{executor} executor '{name}' doesn't support pause and resume operations after its start"
         ));
+    }
+    if let Some(external) = c.state.external() {
+        external.set_paused(pause).await?;
     }
     c.state.set_paused(pause);
     Ok(())
@@ -272,16 +275,21 @@ async fn patch_status(State(shared): State<Arc<Shared>>, body: Bytes) -> Respons
         c.abort.abort(AbortReason::RestApi);
     } else {
         if let Some(pause) = patch.paused
-            && let Err(e) = set_paused(c, pause)
+            && let Err(e) = set_paused(c, pause).await
         {
             return api_error(StatusCode::INTERNAL_SERVER_ERROR, "Pause error", &e);
         }
         if patch.vus.is_some() || patch.vus_max.is_some() {
-            return api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Execution config error",
-                "an externally-controlled executor needs to be configured for live configuration updates",
-            );
+            let Some(external) = c.state.external() else {
+                return api_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Execution config error",
+                    "an externally-controlled executor needs to be configured for live configuration updates",
+                );
+            };
+            if let Err(e) = external.scale(patch.vus, patch.vus_max).await {
+                return api_error(StatusCode::BAD_REQUEST, "Config update error", &e);
+            }
         }
     }
     let s = status_of(&shared, c).await;
@@ -393,19 +401,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn pause_rules_of_k6s_scheduler() {
+    #[tokio::test]
+    async fn pause_rules_of_k6s_scheduler() {
         let c = control(&[("default", "constant-vus")]);
         assert_eq!(
-            set_paused(&c, true).unwrap_err(),
+            set_paused(&c, true).await.unwrap_err(),
             "constant-vus executor 'default' doesn't support pause and resume operations after its start"
         );
         c.state.set_paused(true);
         assert_eq!(
-            set_paused(&c, true).unwrap_err(),
+            set_paused(&c, true).await.unwrap_err(),
             "execution is already paused"
         );
-        set_paused(&c, false).unwrap();
+        set_paused(&c, false).await.unwrap();
         assert!(!c.state.is_paused());
     }
 }

@@ -87,6 +87,20 @@ pub fn describe(plan: &TestPlan, s: &ScenarioConfig) -> String {
             go(*duration_ns),
             base_info(s, vec![])
         ),
+        ExecutorConfig::ExternallyControlled {
+            vus,
+            max_vus,
+            duration_ns,
+        } => format!(
+            "Externally controlled execution with {} VUs, {} max VUs, {} duration",
+            t.scale(*vus),
+            t.scale(*max_vus),
+            if *duration_ns == 0 {
+                "infinite".to_string()
+            } else {
+                go(*duration_ns)
+            }
+        ),
         ExecutorConfig::SharedIterations {
             vus,
             iterations,

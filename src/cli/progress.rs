@@ -296,7 +296,7 @@ impl ScenarioView {
                 right[1] = fixed(spent);
                 (iter_frac, right)
             }
-            ExecutorConfig::RampingVus { .. } => {
+            ExecutorConfig::RampingVus { .. } | ExecutorConfig::ExternallyControlled { .. } => {
                 let w = int_width(self.max_vus);
                 let vus = format!("{:0w$}/{:0w$} VUs", p.vus_active(), self.max_vus);
                 if spent > dur {
@@ -413,7 +413,8 @@ impl Display {
                         vus, iterations, ..
                     } => (t.scale(*vus), t.scale(*vus) * iterations, 0),
                     ExecutorConfig::ConstantVus { vus, .. } => (t.scale(*vus), 0, 0),
-                    ExecutorConfig::RampingVus { .. } => (0, 0, plan.scenario_vus(s)),
+                    ExecutorConfig::RampingVus { .. }
+                    | ExecutorConfig::ExternallyControlled { .. } => (0, 0, plan.scenario_vus(s)),
                     ExecutorConfig::ConstantArrivalRate {
                         max_vus,
                         pre_allocated_vus,

@@ -14,7 +14,10 @@ use tokio::time::Instant;
 use super::controller::{Barrier, Once, SharedController};
 use super::executor::{self, ExecCtx};
 use super::options::plan::TestPlan;
-use super::state::{AbortReason, ExecutionState, ExecutionStatus, ScenarioProgress, TestAbort};
+use super::options::scenarios::ExecutorConfig;
+use super::state::{
+    AbortReason, ExecutionState, ExecutionStatus, ExternalControl, ScenarioProgress, TestAbort,
+};
 use super::vu_pool::VuPool;
 use super::{RunError, Runner, ScenarioInfo, SetupData};
 use crate::metrics::{Sample, SampleSender, TagSet, builtin};
@@ -202,6 +205,14 @@ async fn run_inner<R: Runner>(
     let controller = config.controller.clone();
     if plan.options.paused == Some(true) {
         state.set_paused(true);
+    }
+    if let Some((name, vus, max_vus)) = plan.scenarios.iter().find_map(|s| match s.executor {
+        ExecutorConfig::ExternallyControlled { vus, max_vus, .. } => {
+            Some((s.name.clone(), vus, max_vus))
+        }
+        _ => None,
+    }) {
+        state.set_external(Arc::new(ExternalControl::new(&name, vus, max_vus)));
     }
     state.set_status(ExecutionStatus::InitVus);
     pool.init(vus_max, config.init_parallelism, abort.token())

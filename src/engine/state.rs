@@ -232,6 +232,11 @@ pub struct ExecutionState {
     ended: AtomicBool,
     /// When the run stopped (ended or interrupted): the test run duration stands still then.
     stopped_at: OnceLock<Instant>,
+    /// Pauses after the start: the current one and the total of the past ones (not counted in
+    /// the test run duration, as k6).
+    pauses: Mutex<(Option<Instant>, Duration)>,
+    /// The first externally-controlled scenario's live settings (the REST API changes them).
+    external: OnceLock<Arc<ExternalControl>>,
     /// What setup() returned (JSON), once it ran (`GET /v1/setup`).
     setup_data: Mutex<Option<String>>,
     iterations_completed: AtomicU64,
@@ -268,6 +273,18 @@ impl ExecutionState {
 
     /// Pauses (`true`) or resumes the test; waiters of [`ExecutionState::wait_resumed`] go on.
     pub fn set_paused(&self, paused: bool) {
+        if self.has_started()
+            && let Ok(mut p) = self.pauses.lock()
+        {
+            match (paused, p.0) {
+                (true, None) => p.0 = Some(Instant::now()),
+                (false, Some(since)) => {
+                    p.1 += since.elapsed();
+                    p.0 = None;
+                }
+                _ => {}
+            }
+        }
         self.paused.store(paused, Ordering::Relaxed);
         if !paused {
             self.resumed.notify_waiters();
@@ -308,6 +325,15 @@ impl ExecutionState {
     /// The run is over (ended or interrupted): its duration stops growing.
     pub(crate) fn mark_stopped(&self) {
         let _ = self.stopped_at.set(Instant::now());
+    }
+
+    /// The externally-controlled scenario the REST API drives, if the test has one.
+    pub fn external(&self) -> Option<Arc<ExternalControl>> {
+        self.external.get().cloned()
+    }
+
+    pub(crate) fn set_external(&self, control: Arc<ExternalControl>) {
+        let _ = self.external.set(control);
     }
 
     /// What setup() returned, as JSON, once it ran and returned something.
@@ -371,10 +397,14 @@ impl ExecutionState {
         let Some((_, start)) = self.started.get() else {
             return Duration::ZERO;
         };
-        match self.stopped_at.get() {
-            Some(end) => end.saturating_duration_since(*start),
-            None => start.elapsed(),
-        }
+        let (pause_since, paused) = self.pauses.lock().map(|p| *p).unwrap_or_default();
+        let end = self
+            .stopped_at
+            .get()
+            .copied()
+            .or(pause_since)
+            .unwrap_or_else(Instant::now);
+        end.saturating_duration_since(*start).saturating_sub(paused)
     }
 
     /// Progress of the scenario `name`, if it exists.
@@ -420,5 +450,163 @@ impl ExecutionState {
 
     pub(crate) fn vu_initialized(&self) {
         self.vus_initialized.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A change the REST API asks of a running externally-controlled executor; `reply` says whether
+/// it was made.
+#[derive(Debug)]
+pub enum ExternalCommand {
+    /// New active and maximum VUs (validated).
+    Scale {
+        vus: u64,
+        max_vus: u64,
+        reply: tokio::sync::oneshot::Sender<Result<(), String>>,
+    },
+    /// Pause (let running iterations finish, start none) or resume.
+    Pause {
+        paused: bool,
+        reply: tokio::sync::oneshot::Sender<Result<(), String>>,
+    },
+}
+
+#[derive(Debug, Default)]
+struct ExternalInner {
+    vus: u64,
+    max_vus: u64,
+    /// The executor's command channel, once it runs.
+    running: Option<tokio::sync::mpsc::UnboundedSender<ExternalCommand>>,
+}
+
+/// The live settings of an externally-controlled scenario (k6's `ExternallyControlled`
+/// executor's `UpdateConfig`/`SetPaused`): before the executor starts a change is only
+/// recorded; after, it is sent to the executor, which answers once its VUs follow.
+#[derive(Debug)]
+pub struct ExternalControl {
+    /// The scenario's name.
+    pub name: String,
+    start_max_vus: u64,
+    inner: Mutex<ExternalInner>,
+}
+
+impl ExternalControl {
+    /// The settings of the scenario's config.
+    pub fn new(name: &str, vus: u64, max_vus: u64) -> Self {
+        ExternalControl {
+            name: name.to_string(),
+            start_max_vus: max_vus,
+            inner: Mutex::new(ExternalInner {
+                vus,
+                max_vus,
+                running: None,
+            }),
+        }
+    }
+
+    /// Current (vus, maxVUs).
+    pub fn current(&self) -> (u64, u64) {
+        self.inner
+            .lock()
+            .map(|i| (i.vus, i.max_vus))
+            .unwrap_or_default()
+    }
+
+    /// Sets `vus` and/or `maxVUs`, with k6's validation and texts.
+    pub async fn scale(&self, vus: Option<i64>, max_vus: Option<i64>) -> Result<(), String> {
+        let (cur_vus, cur_max) = self.current();
+        let vus = vus.unwrap_or(cur_vus as i64);
+        let max = max_vus.unwrap_or(cur_max as i64);
+        let mut problems = Vec::new();
+        if vus < 0 {
+            problems.push("the number of VUs can't be negative".to_string());
+        }
+        if max < vus {
+            problems.push(format!(
+                "the number of active VUs ({vus}) must be less than or equal to the number of maxVUs ({max})"
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(format!(
+                "invalid configuration supplied: {}",
+                problems.join(", ")
+            ));
+        }
+        if (max as u64) < self.start_max_vus {
+            return Err(format!(
+                "the new number of max VUs cannot be lower than the starting number of max VUs ({})",
+                self.start_max_vus
+            ));
+        }
+        let (vus, max_vus) = (vus as u64, max as u64);
+        let tx = {
+            let Ok(mut inner) = self.inner.lock() else {
+                return Err("internal error: the executor's state is poisoned".to_string());
+            };
+            match &inner.running {
+                Some(tx) => tx.clone(),
+                None => {
+                    inner.vus = vus;
+                    inner.max_vus = max_vus;
+                    return Ok(());
+                }
+            }
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        tx.send(ExternalCommand::Scale {
+            vus,
+            max_vus,
+            reply,
+        })
+        .map_err(|_| "the externally controlled executor has finished".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the externally controlled executor has finished".to_string())?
+    }
+
+    /// Pauses or resumes the running executor.
+    pub async fn set_paused(&self, paused: bool) -> Result<(), String> {
+        let tx = self.inner.lock().ok().and_then(|i| i.running.clone());
+        let Some(tx) = tx else {
+            return Err(
+                "cannot pause the externally controlled executor before it has started".to_string(),
+            );
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        tx.send(ExternalCommand::Pause { paused, reply })
+            .map_err(|_| "the externally controlled executor has finished".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the externally controlled executor has finished".to_string())?
+    }
+
+    /// The executor starts: the settings it starts with and where commands arrive.
+    pub(crate) fn start(
+        &self,
+    ) -> (
+        u64,
+        u64,
+        tokio::sync::mpsc::UnboundedReceiver<ExternalCommand>,
+    ) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let Ok(mut inner) = self.inner.lock() else {
+            return (0, self.start_max_vus, rx);
+        };
+        inner.running = Some(tx);
+        (inner.vus, inner.max_vus, rx)
+    }
+
+    /// The executor follows new settings.
+    pub(crate) fn applied(&self, vus: u64, max_vus: u64) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.vus = vus;
+            inner.max_vus = max_vus;
+        }
+    }
+
+    /// The executor has ended: later changes are refused.
+    pub(crate) fn finished(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.running = None;
+        }
     }
 }

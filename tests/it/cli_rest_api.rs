@@ -273,3 +273,102 @@ fn an_explicit_address_in_use_exits_106_and_empty_turns_it_off() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+fn attrs(doc: &Value) -> (u64, u64, bool) {
+    let a = &doc["data"]["attributes"];
+    (
+        a["vus"].as_u64().unwrap(),
+        a["vus-max"].as_u64().unwrap(),
+        a["paused"].as_bool().unwrap(),
+    )
+}
+
+#[test]
+fn externally_controlled_scales_and_pauses_as_k6() {
+    // What k6 v1.1 answered for the same PATCHes on this script (1 VU of 2 max, 30 s).
+    let addr = format!("127.0.0.1:{}", free_port());
+    let script = data("external.js");
+    let child = start(&["run", "-q", "-a", &addr, script.to_str().unwrap()]);
+    wait_for(&addr, "/v1/status", |s| s["data"]["attributes"]["vus"] == 1);
+    let patch = |body: &str| json_request(&addr, "PATCH", "/v1/status", body);
+    let (code, s) = patch(r#"{"data":{"attributes":{"vus":2}}}"#);
+    assert_eq!((code, attrs(&s)), (200, (2, 2, false)), "{s}");
+    let config_error = |detail: &str| serde_json::json!({"errors": [{"status": "400", "title": "Config update error", "detail": detail}]});
+    assert_eq!(
+        patch(r#"{"data":{"attributes":{"vus":3}}}"#),
+        (
+            400,
+            config_error(
+                "invalid configuration supplied: the number of active VUs (3) must be less than or equal to the number of maxVUs (2)"
+            )
+        )
+    );
+    assert_eq!(
+        patch(r#"{"data":{"attributes":{"vus-max":1}}}"#),
+        (
+            400,
+            config_error(
+                "invalid configuration supplied: the number of active VUs (2) must be less than or equal to the number of maxVUs (1)"
+            )
+        )
+    );
+    assert_eq!(
+        patch(r#"{"data":{"attributes":{"vus":-1}}}"#),
+        (
+            400,
+            config_error("invalid configuration supplied: the number of VUs can't be negative")
+        )
+    );
+    let (_, s) = patch(r#"{"data":{"attributes":{"vus-max":4,"vus":4}}}"#);
+    assert_eq!(attrs(&s), (4, 4, false), "{s}");
+
+    let (_, s) = patch(r#"{"data":{"attributes":{"paused":true}}}"#);
+    assert_eq!(attrs(&s), (0, 4, true), "{s}");
+    let count = |m: &Value| m["data"]["attributes"]["sample"]["count"].as_u64().unwrap();
+    // Samples of the last iterations reach the engine a little later: let them land first.
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = count(&wait_for(&addr, "/v1/metrics/iterations", |_| true));
+    std::thread::sleep(Duration::from_millis(1000));
+    let after = count(&wait_for(&addr, "/v1/metrics/iterations", |_| true));
+    assert_eq!(before, after, "no iteration while paused");
+    let (_, s) = patch(r#"{"data":{"attributes":{"paused":false}}}"#);
+    assert_eq!(attrs(&s), (4, 4, false), "{s}");
+    wait_for(&addr, "/v1/metrics/iterations", |m| count(m) > after);
+    let (_, s) = patch(r#"{"data":{"attributes":{"vus":0}}}"#);
+    assert_eq!(attrs(&s), (0, 4, false), "{s}");
+
+    patch(r#"{"data":{"attributes":{"stopped":true}}}"#);
+    let out = finish(child, Duration::from_secs(30));
+    assert_eq!(
+        out.status.code(),
+        Some(103),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn externally_controlled_ends_after_its_duration() {
+    let script = data("external.js");
+    let out = finish(
+        start(&[
+            "run",
+            "--address",
+            "",
+            "-e",
+            "DUR=1s",
+            script.to_str().unwrap(),
+        ]),
+        Duration::from_secs(30),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("* ec: Externally controlled execution with 1 VUs, 2 max VUs, 1s duration"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 scenario, 2 max VUs, 1s max duration"),
+        "{stdout}"
+    );
+}

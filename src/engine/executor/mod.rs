@@ -8,6 +8,7 @@
 mod arrival;
 mod constant_arrival_rate;
 mod constant_vus;
+mod externally_controlled;
 mod per_vu_iterations;
 mod ramping_arrival_rate;
 mod ramping_vus;
@@ -63,6 +64,11 @@ pub async fn run<R: Runner>(ctx: Arc<ExecCtx<R>>) {
         ExecutorConfig::ConstantVus { vus, duration_ns } => {
             constant_vus::run(&ctx, vus, duration_ns).await
         }
+        ExecutorConfig::ExternallyControlled {
+            vus,
+            max_vus,
+            duration_ns,
+        } => externally_controlled::run(&ctx, vus, max_vus, duration_ns).await,
         ExecutorConfig::RampingVus {
             start_vus,
             stages,

@@ -181,6 +181,20 @@ impl TestPlan {
                 None
             }
         };
+        // k6's IsDistributable: its VUs follow the REST API of one instance.
+        if options.execution_segment.is_some()
+            && let Some(s) = scenarios
+                .iter()
+                .find(|s| matches!(s.executor, ExecutorConfig::ExternallyControlled { .. }))
+        {
+            errors.push(ConfigError::Scenario {
+                scenario: s.name.clone(),
+                problems: vec![
+                    "the externally-controlled executor cannot run on an execution segment (it is not distributable)"
+                        .to_string(),
+                ],
+            });
+        }
         match tuple {
             Some(tuple) if errors.is_empty() => {
                 let mut options = options;

@@ -101,6 +101,13 @@ pub enum ExecutorConfig {
         vus: u64,
         duration_ns: u64,
     },
+    /// `vus` looping VUs out of `max_vus`, both changed live through the REST API; a
+    /// `duration_ns` of 0 runs until the test is stopped.
+    ExternallyControlled {
+        vus: u64,
+        max_vus: u64,
+        duration_ns: u64,
+    },
     RampingVus {
         start_vus: u64,
         stages: Vec<ResolvedStage>,
@@ -245,11 +252,6 @@ impl ScenarioConfig {
         if !EXECUTORS.contains(&executor_name.as_str()) {
             return Err(vec![format!("unknown executor type '{executor_name}'")]);
         }
-        if executor_name == "externally-controlled" {
-            return Err(vec![
-                "the externally-controlled executor is not supported yet".to_string(),
-            ]);
-        }
         let allowed = executor_fields(&executor_name);
         let unknown: Vec<String> = obj
             .keys()
@@ -272,7 +274,13 @@ impl ScenarioConfig {
         if start_time.is_negative() {
             p.push("the startTime can't be negative".into());
         }
-        let graceful_stop = raw.graceful_stop.unwrap_or(GoDuration::from_secs(30));
+        let external = executor_name == "externally-controlled";
+        let graceful_stop = match raw.graceful_stop {
+            // No gracefulStop: its VUs are stopped at once (k6 refuses the option).
+            _ if external => GoDuration::default(),
+            Some(g) => g,
+            None => GoDuration::from_secs(30),
+        };
         if graceful_stop.is_negative() {
             p.push("the gracefulStop timeout can't be negative".into());
         }
@@ -324,6 +332,42 @@ impl ScenarioConfig {
                         iterations,
                         max_duration_ns,
                     }
+                }
+            }
+            "externally-controlled" => {
+                let vus = raw.vus.unwrap_or(0);
+                let max_vus = raw.max_vus.unwrap_or(vus);
+                if vus < 0 {
+                    p.push("the number of VUs can't be negative".into());
+                }
+                if max_vus < vus {
+                    p.push(format!("the number of active VUs ({vus}) must be less than or equal to the number of maxVUs ({max_vus})"));
+                }
+                let duration_ns = match raw.duration {
+                    None => {
+                        p.push(
+                            "the duration must be specified, for infinite duration use 0".into(),
+                        );
+                        0
+                    }
+                    Some(d) if d.is_negative() => {
+                        p.push(
+                            "the duration can't be negative, for infinite duration use 0".into(),
+                        );
+                        0
+                    }
+                    Some(d) => ns(d),
+                };
+                if raw.graceful_stop.is_some() {
+                    p.push(
+                        "gracefulStop is not supported by the externally controlled executor"
+                            .into(),
+                    );
+                }
+                ExecutorConfig::ExternallyControlled {
+                    vus: vus.max(0) as u64,
+                    max_vus: max_vus.max(0) as u64,
+                    duration_ns,
                 }
             }
             "constant-vus" => {
@@ -398,6 +442,7 @@ impl ScenarioConfig {
                 max_duration_ns, ..
             } => *max_duration_ns,
             ExecutorConfig::ConstantVus { duration_ns, .. }
+            | ExecutorConfig::ExternallyControlled { duration_ns, .. }
             | ExecutorConfig::ConstantArrivalRate { duration_ns, .. } => *duration_ns,
             ExecutorConfig::RampingVus { stages, .. }
             | ExecutorConfig::RampingArrivalRate { stages, .. } => {
@@ -419,6 +464,8 @@ impl ScenarioConfig {
             ExecutorConfig::SharedIterations { vus, .. }
             | ExecutorConfig::PerVuIterations { vus, .. }
             | ExecutorConfig::ConstantVus { vus, .. } => *vus,
+            // Its maxVUs are initialised up front, as k6's execution requirements say.
+            ExecutorConfig::ExternallyControlled { max_vus, .. } => *max_vus,
             ExecutorConfig::RampingVus {
                 start_vus, stages, ..
             } => stages.iter().map(|s| s.target).fold(*start_vus, u64::max),

@@ -278,14 +278,29 @@ fn validation_collects_all_problems_with_k6_messages() {
     // Bad durations fail when read, naming the value.
     let err = Options::from_json(&json!({"duration": "xyz"})).unwrap_err();
     assert!(err.to_string().contains("\"xyz\""), "{err}");
-    // externally-controlled is not supported yet.
-    let e = TestPlan::new(script(
-        json!({"scenarios": {"e": {"executor": "externally-controlled", "duration": "1s"}}}),
-    ))
+    // externally-controlled: k6 v1.1's problems, in its order.
+    let e = TestPlan::new(script(json!({"scenarios": {"e": {
+        "executor": "externally-controlled", "vus": 4, "maxVUs": 3, "gracefulStop": "1s"
+    }}})))
     .unwrap_err();
-    assert!(
-        matches!(&e.0[0], ConfigError::Scenario { problems, .. } if problems[0].contains("not supported yet"))
+    let ConfigError::Scenario { problems, .. } = &e.0[0] else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        problems,
+        &[
+            "the number of active VUs (4) must be less than or equal to the number of maxVUs (3)",
+            "the duration must be specified, for infinite duration use 0",
+            "gracefulStop is not supported by the externally controlled executor",
+        ]
     );
+    // maxVUs defaults to vus and is initialised up front; no gracefulStop in the plan.
+    let p = TestPlan::new(script(json!({"scenarios": {"e": {
+        "executor": "externally-controlled", "vus": 2, "duration": "2s"
+    }}})))
+    .unwrap();
+    assert_eq!(p.vus_max(), 2);
+    assert_eq!(p.scenarios[0].planned_end_ns(), 2_000_000_000);
 }
 
 #[test]
