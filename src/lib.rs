@@ -17,6 +17,8 @@
 //! - [`output`]: the end-of-test summary (text, export JSON, handleSummary data) and Prometheus
 //!   remote write.
 //! - [`term`]: the terminal streams (banner, progress, summary on stdout) and k6's log formats.
+//! - [`tls`]: the trust roots (system store, `SSL_CERT_FILE`/`SSL_CERT_DIR` as Go reads them)
+//!   and rustls configurations every https client of the process shares.
 //! - [`target`]: an httpbin-like loopback HTTP server for the quick start, tests and benchmarks.
 
 pub mod api;
@@ -32,4 +34,5 @@ pub mod run;
 pub mod service;
 pub mod target;
 pub mod term;
+pub mod tls;
 pub mod workload;

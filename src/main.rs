@@ -6,6 +6,8 @@ use clap::Parser;
 use loadgate::cli::{Cli, Command};
 
 fn main() {
+    // Any reqwest client built without our TLS configuration needs a process-wide provider.
+    loadgate::tls::install_default_provider();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -97,7 +97,7 @@ async fn send_inner(args: EventSendArgs) -> Result<i32, String> {
         }
         None => None,
     };
-    let resp = reqwest::Client::builder()
+    let resp = crate::tls::reqwest_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| e.to_string())?

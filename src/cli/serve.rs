@@ -223,7 +223,9 @@ async fn demo_inner(args: DemoArgs) -> Result<i32, String> {
         service::DEFAULT_TYPE,
         args.strategy
     );
-    let resp = reqwest::Client::new()
+    let resp = crate::tls::reqwest_builder()
+        .build()
+        .map_err(|e| format!("cannot build an HTTP client: {e}"))?
         .post(format!("http://{}/", running.local_addr()))
         .header("content-type", "application/cloudevents+json")
         .body(event.to_string())

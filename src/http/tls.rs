@@ -1,20 +1,16 @@
-//! TLS for `https://` URLs: rustls (ring provider) with the webpki root set, or with no
-//! verification at all for `insecureSkipTLSVerify`. Both configurations are built once per process.
+//! TLS for `https://` URLs of `k6/http` and `k6/ws`: rustls (ring provider) trusting the process's
+//! roots ([`crate::tls::roots`]: the system store, `SSL_CERT_FILE`/`SSL_CERT_DIR` as Go reads
+//! them), or with no verification at all for `insecureSkipTLSVerify`. Both configurations are built once
+//! per process.
 //! Also maps rustls errors to k6 codes and names the negotiated version/suite like k6 (`tls1.3`).
 //! ALPN: `k6/http` offers `h2` then `http/1.1` (Go's Transport with `ForceAttemptHTTP2`, as k6
 //! sets it); WebSockets and everything else offer `http/1.1` only.
 
 use std::sync::{Arc, OnceLock};
 
-use tokio_rustls::rustls::client::danger::{
-    HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
-};
-use tokio_rustls::rustls::crypto::{CryptoProvider, ring};
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use tokio_rustls::rustls::{
-    self, CertificateError, ClientConfig, DigitallySignedStruct, Error, ProtocolVersion,
-    RootCertStore, SignatureScheme,
-};
+use tokio_rustls::rustls::crypto::ring;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::{self, CertificateError, ClientConfig, Error, ProtocolVersion};
 
 use super::error_code::HttpError;
 use crate::engine::options::network::{TlsChoice, TlsVersion};
@@ -97,11 +93,9 @@ fn build_tls(
     let verified = if insecure {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+            .with_custom_certificate_verifier(Arc::new(crate::tls::NoVerify(provider)))
     } else {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        builder.with_root_certificates(roots)
+        builder.with_root_certificates(crate::tls::roots())
     };
     let mut cfg = if client_keys.is_empty() {
         verified.with_no_client_auth()
@@ -158,58 +152,8 @@ pub(crate) fn classify(err: &Error) -> HttpError {
 
 /// The `ServerName` for SNI and verification: a DNS name or an IP literal.
 pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, HttpError> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    ServerName::try_from(bare.to_string())
-        .map_err(|_| HttpError::InvalidUrl(format!("invalid tls server name {host:?}")))
-}
-
-/// Accepts every certificate but still checks handshake signatures (`insecureSkipTLSVerify`).
-#[derive(Debug)]
-struct NoVerify(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+    crate::tls::server_name(host)
+        .ok_or_else(|| HttpError::InvalidUrl(format!("invalid tls server name {host:?}")))
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ impl ResourceClient {
     /// A client for the Keptn API at `api` (e.g. `http://api-gateway-nginx/api`; the
     /// resource service's own URL works too).
     pub fn new(api: &str, token: Option<Secret>) -> Self {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::reqwest_builder()
             .timeout(Duration::from_secs(15))
             .build()
             .unwrap_or_default();

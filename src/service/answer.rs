@@ -49,7 +49,7 @@ impl Responder {
             Some(a) => format!("{}/v1/event", a.trim_end_matches('/')),
             None => distributor.to_string(),
         };
-        let client = reqwest::Client::builder()
+        let client = crate::tls::reqwest_builder()
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();

@@ -17,15 +17,22 @@ use tokio::sync::mpsc;
 /// returned channel. Stops when the receiver is dropped and the next request arrives, or with the
 /// runtime.
 pub fn serve(listener: TcpListener) -> mpsc::UnboundedReceiver<Value> {
+    let (app, rx) = app();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    rx
+}
+
+/// The receiver's routes (`POST /event`, `POST /v1/event`) and the channel of what they get,
+/// to serve some other way (over TLS in the tests).
+pub fn app() -> (Router, mpsc::UnboundedReceiver<Value>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let app = Router::new()
         .route("/event", post(receive))
         .route("/v1/event", post(receive))
         .with_state(tx);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    rx
+    (app, rx)
 }
 
 async fn receive(State(tx): State<mpsc::UnboundedSender<Value>>, body: Bytes) -> StatusCode {

@@ -118,6 +118,7 @@ pub struct Running {
 
 /// Starts the service on `listener` (and NATS when configured).
 pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Running, ServiceError> {
+    crate::tls::install_default_provider();
     let metrics = metrics::ServiceMetrics::new(config.remote_write_stats.clone())?;
     let ctx = job::JobContext {
         source: config.source.clone(),

@@ -9,7 +9,7 @@ mod handlers;
 mod tls;
 mod ws;
 
-pub use tls::serve_tls;
+pub use tls::{serve_router_tls, serve_tls};
 
 use std::future::Future;
 

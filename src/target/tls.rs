@@ -23,12 +23,25 @@ use tower_service::Service;
 /// Returns the I/O error that stopped the accept loop.
 pub async fn serve_tls(
     listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_router_tls(listener, config, super::app(), shutdown).await
+}
+
+/// [`serve_tls`] for any router (tests serve a capture distributor or a remote-write receiver
+/// over TLS with it).
+///
+/// # Errors
+/// Returns the I/O error that stopped the accept loop.
+pub async fn serve_router_tls(
+    listener: TcpListener,
     mut config: ServerConfig,
+    router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let acceptor = TlsAcceptor::from(Arc::new(config));
-    let router = super::app();
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {

@@ -25,4 +25,5 @@ mod service_cli;
 mod service_http;
 mod service_nats;
 mod service_shutdown;
+mod tls_trust;
 mod tutorials;

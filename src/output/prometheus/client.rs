@@ -64,7 +64,7 @@ pub fn encode(req: &WriteRequest) -> Result<Vec<u8>, snap::Error> {
 type Sender = SendRequest<Full<Bytes>>;
 
 /// Sends write requests to one endpoint over one kept-alive HTTP/1.1 connection (hyper; rustls
-/// with the engine's TLS settings for https).
+/// trusting the process's roots, [`crate::tls`], for https).
 #[derive(Clone)]
 pub struct RwClient {
     url: url::Url,
@@ -180,8 +180,9 @@ impl RwClient {
             .map_err(|e| e.to_string())?;
         let _ = tcp.set_nodelay(true);
         if self.url.scheme() == "https" {
-            let cfg = crate::http::tls::config(self.insecure).map_err(|e| e.to_string())?;
-            let name = crate::http::tls::server_name(&self.host).map_err(|e| e.to_string())?;
+            let cfg = crate::tls::shared_config(self.insecure)?;
+            let name = crate::tls::server_name(&self.host)
+                .ok_or_else(|| format!("invalid tls server name {:?}", self.host))?;
             let tls = tokio_rustls::TlsConnector::from(cfg)
                 .connect(name, tcp)
                 .await

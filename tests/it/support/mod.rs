@@ -129,6 +129,7 @@ impl Drop for Nats {
 
 /// Starts the loopback target; returns its base URL.
 pub async fn target() -> String {
+    loadgate::tls::install_default_provider();
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(loadgate::target::serve(l, std::future::pending()));
@@ -145,6 +146,7 @@ pub fn target_on_runtime() -> (tokio::runtime::Runtime, String) {
 
 /// Starts a capture distributor; returns its `/event` URL and the answers.
 pub async fn distributor() -> (String, UnboundedReceiver<Value>) {
+    loadgate::tls::install_default_provider();
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/event", l.local_addr().unwrap());
     (url, service::capture::serve(l))
@@ -152,6 +154,7 @@ pub async fn distributor() -> (String, UnboundedReceiver<Value>) {
 
 /// The text the service's `/metrics` shows (`addr` is host:port).
 pub async fn metrics_text(addr: &str) -> String {
+    loadgate::tls::install_default_provider();
     reqwest::get(format!("http://{addr}/metrics"))
         .await
         .unwrap()
