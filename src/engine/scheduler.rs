@@ -88,6 +88,7 @@ fn emit_gauges(samples: &SampleSender, tags: &Arc<TagSet>, state: &ExecutionStat
         tags: tags.clone(),
         value: value as f64,
         time: now,
+        metadata: None,
     };
     let _ = samples.send(vec![
         s(builtin::VUS, state.vus_active() + remote_vus),

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::{ScenarioInfo, VuIds};
 use crate::http::{CookieJar, HttpClient};
-use crate::metrics::{MetricId, Sample, TagSet, builtin};
+use crate::metrics::{Metadata, MetricId, Sample, TagSet, builtin};
 
 use super::coroutine::Suspender;
 use super::shared::{TestShared, VuSettings};
@@ -75,8 +75,10 @@ pub struct VuState {
     group_stack: RefCell<Vec<(String, Instant)>>,
     /// `exec.vu.tags` set by the script.
     pub vu_tags: RefCell<TagSet>,
-    /// `exec.vu.metrics.metadata` set by the script.
+    /// `exec.vu.metrics.metadata` set by the script (change it with [`VuState::set_metadata`]).
     pub vu_metadata: RefCell<std::collections::BTreeMap<String, String>>,
+    /// `vu_metadata` as every sample carries it; `None` when empty.
+    sample_metadata: RefCell<Option<Arc<Metadata>>>,
     tags: RefCell<Option<Arc<TagSet>>>,
     samples: RefCell<Vec<Sample>>,
     pub response_callback: RefCell<Option<ExpectedStatuses>>,
@@ -120,6 +122,7 @@ impl VuState {
             group_stack: RefCell::new(Vec::new()),
             vu_tags: RefCell::new(TagSet::new()),
             vu_metadata: RefCell::new(std::collections::BTreeMap::new()),
+            sample_metadata: RefCell::new(None),
             tags: RefCell::new(None),
             samples: RefCell::new(Vec::new()),
             response_callback: RefCell::new(Some(ExpectedStatuses::default_range())),
@@ -183,11 +186,28 @@ impl VuState {
         *self.tags.borrow_mut() = None;
     }
 
-    /// Buffers a sample.
+    /// Buffers a sample, with the VU's metadata (as k6 attaches it to every sample of the VU).
     pub fn emit(&self, metric: MetricId, value: f64, tags: Arc<TagSet>) {
-        self.samples
-            .borrow_mut()
-            .push(Sample::now(metric, tags, value));
+        let mut sample = Sample::now(metric, tags, value);
+        sample.metadata = self.sample_metadata.borrow().clone();
+        self.samples.borrow_mut().push(sample);
+    }
+
+    /// Sets (`Some`) or deletes (`None`) an `exec.vu.metrics.metadata` entry.
+    pub fn set_metadata(&self, key: String, value: Option<String>) {
+        let mut map = self.vu_metadata.borrow_mut();
+        match value {
+            Some(v) => map.insert(key, v),
+            None => map.remove(&key),
+        };
+        let shared = (!map.is_empty()).then(|| {
+            Arc::new(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Metadata>(),
+            )
+        });
+        *self.sample_metadata.borrow_mut() = shared;
     }
 
     /// Hands buffered samples to the worker's buffer (see [`super::samples`]).

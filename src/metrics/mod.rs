@@ -18,5 +18,5 @@ pub mod tags;
 pub mod thresholds;
 
 pub use registry::{Metric, MetricId, MetricType, Registry, ValueType, builtin};
-pub use sample::{Sample, SampleBatch, SampleReceiver, SampleSender};
+pub use sample::{Metadata, Sample, SampleBatch, SampleReceiver, SampleSender};
 pub use tags::TagSet;

@@ -13,7 +13,13 @@ pub struct Sample {
     pub tags: Arc<TagSet>,
     pub value: f64,
     pub time: SystemTime,
+    /// `exec.vu.metrics.metadata` when the sample was taken (k6's sample metadata: shown by the
+    /// JSON output, not a tag, so it never makes a time series); `None` when there is none.
+    pub metadata: Option<Arc<Metadata>>,
 }
+
+/// Sample metadata: key/value pairs sorted by key.
+pub type Metadata = Vec<(String, String)>;
 
 /// Samples travel in batches (one request, one iteration) to keep channel traffic low.
 pub type SampleBatch = Vec<Sample>;
@@ -33,6 +39,7 @@ impl Sample {
             tags,
             value,
             time: SystemTime::now(),
+            metadata: None,
         }
     }
 }

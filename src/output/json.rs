@@ -57,11 +57,19 @@ fn point(
         .iter()
         .map(|(k, v)| (k.to_string(), Value::from(v)))
         .collect();
-    let line = json!({
+    let mut line = json!({
         "metric": metric.name,
         "type": "Point",
         "data": {"time": rfc3339_ms(s.time), "value": crate::output::summary::format::json_number(s.value), "tags": tags},
     });
+    // k6: `metadata` only when the sample has some (omitempty).
+    if let (Some(meta), Some(data)) = (&s.metadata, line.get_mut("data")) {
+        let meta: serde_json::Map<String, Value> = meta
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect();
+        data["metadata"] = Value::Object(meta);
+    }
     writeln!(out, "{line}")
 }
 

@@ -217,7 +217,7 @@ fn install_metadata<'js>(
                         ),
                     ));
                 }
-                st.vu_metadata.borrow_mut().insert(k, tag_value(&v)?);
+                st.set_metadata(k, Some(tag_value(&v)?));
                 Ok(())
             },
         )?,
@@ -226,7 +226,7 @@ fn install_metadata<'js>(
     native.set(
         "vuMetaDelete",
         Function::new(ctx.clone(), move |k: String| {
-            st.vu_metadata.borrow_mut().remove(&k);
+            st.set_metadata(k, None);
         })?,
     )?;
     let st = state.clone();

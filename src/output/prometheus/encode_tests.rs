@@ -16,6 +16,7 @@ fn at(ms: u64, metric: MetricId, t: &Arc<TagSet>, value: f64) -> Sample {
         tags: t.clone(),
         value,
         time: UNIX_EPOCH + Duration::from_millis(ms),
+        metadata: None,
     }
 }
 

@@ -43,6 +43,7 @@ fn sample(metric: crate::metrics::MetricId, value: f64) -> Sample {
         tags: Arc::new(TagSet::new()),
         value,
         time: UNIX_EPOCH + Duration::from_millis(1_000),
+        metadata: None,
     }
 }
 

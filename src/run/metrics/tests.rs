@@ -62,6 +62,7 @@ fn samples(registry: &Registry) -> Vec<Sample> {
                 tags: tags.clone(),
                 value,
                 time,
+                metadata: None,
             })
         };
         push(builtin::HTTP_REQ_DURATION, t, d);

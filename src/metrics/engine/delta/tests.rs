@@ -153,6 +153,7 @@ fn concrete(a: &Abstract, ids: &Ids) -> Sample {
         tags: a.tags.clone(),
         value: a.value,
         time: a.time,
+        metadata: None,
     }
 }
 
