@@ -4,6 +4,7 @@
 //! request so that it stays cheap as a benchmark target. Callers own the listener (bind it to
 //! 127.0.0.1) and the shutdown signal.
 
+mod graphql;
 mod gzip;
 mod handlers;
 mod tls;
@@ -36,6 +37,7 @@ use tokio::net::TcpListener;
 /// | `/gzip` | a gzip-encoded JSON document |
 /// | `/headers` | JSON `{headers}` of the request |
 /// | `/mark` | 200 `ok\n` (benchmark marker) |
+/// | `/graphql` | GraphQL over HTTP (POST, Bearer token): GitHub-like `repository.issues` and `addReaction` |
 /// | `/ws/echo` | WebSocket: echoes text and binary messages (subprotocols `echo`, `chat`) |
 /// | `/ws/send/N` | WebSocket: sends `msg-1`..`msg-N`, then closes with 1000 |
 /// | `/ws/abort` | WebSocket: drops the connection without a close frame |
@@ -44,6 +46,7 @@ use tokio::net::TcpListener;
 pub fn app() -> Router {
     use axum::routing::any;
     Router::new()
+        .route("/graphql", any(graphql::handle))
         .route("/ws/echo", any(ws::echo))
         .route("/ws/send/{n}", any(ws::send))
         .route("/ws/abort", any(ws::abort))

@@ -43,6 +43,7 @@ async fn json_of(r: reqwest::Response) -> Value {
 }
 
 fn client() -> Client {
+    crate::tls::install_default_provider();
     Client::builder().redirect(Policy::none()).build().unwrap()
 }
 
@@ -220,4 +221,72 @@ fn decode_component_handles_plus_and_percent() {
     assert_eq!(decode_component("a+b%20c%2F"), "a b c/");
     assert_eq!(decode_component("100%"), "100%");
     assert_eq!(decode_component("%zz"), "%zz");
+}
+
+#[tokio::test]
+async fn graphql_query_mutation_errors_and_auth() {
+    let t = Target::start().await;
+    let c = client();
+    let post = |body: Value, token: bool| {
+        let mut req = c.post(t.url("/graphql")).json(&body);
+        if token {
+            req = req.bearer_auth("t");
+        }
+        req.send()
+    };
+    let r = post(
+        serde_json::json!({ "query": "query { repository(owner:\"a\", name:\"b\") { issues(first:1) { edges { node { id } } } } }" }),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc = json_of(r).await;
+    let edges = doc["data"]["repository"]["issues"]["edges"]
+        .as_array()
+        .unwrap();
+    assert_eq!(edges.len(), 1);
+    let id = edges[0]["node"]["id"].as_str().unwrap().to_owned();
+
+    let q = format!(
+        "mutation {{ addReaction(input:{{subjectId:$s, content:ROCKET}}) {{ reaction {{ content }} }} }}"
+    );
+    let doc = json_of(
+        post(
+            serde_json::json!({ "query": q, "variables": { "s": id } }),
+            true,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(doc["data"]["addReaction"]["reaction"]["content"], "ROCKET");
+    assert_eq!(doc["data"]["addReaction"]["subject"]["id"], id.as_str());
+
+    let doc = json_of(
+        post(serde_json::json!({ "query": "mutation { addReaction(input:{subjectId:\"nope\", content:HOORAY}) }" }), true)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        doc["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("global id")
+    );
+
+    let r = post(serde_json::json!({ "query": "{ x }" }), false)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = c
+        .post(t.url("/graphql"))
+        .bearer_auth("t")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    t.stop().await;
 }
