@@ -248,9 +248,8 @@ async fn graphql_query_mutation_errors_and_auth() {
     assert_eq!(edges.len(), 1);
     let id = edges[0]["node"]["id"].as_str().unwrap().to_owned();
 
-    let q = format!(
-        "mutation {{ addReaction(input:{{subjectId:$s, content:ROCKET}}) {{ reaction {{ content }} }} }}"
-    );
+    let q =
+        "mutation { addReaction(input:{subjectId:$s, content:ROCKET}) { reaction { content } } }";
     let doc = json_of(
         post(
             serde_json::json!({ "query": q, "variables": { "s": id } }),
