@@ -47,6 +47,27 @@ def main():
         elif r["section"] == "startup":
             t = r.get("t_first_s")
             yield "start to first request (1 VU)", "ms", None if t is None else t * 1000
+        elif r["section"] in ("first", "big"):
+            vus = int(r["param"])
+            what = f"{vus} VUs" + (", big: noConnectionReuse" if r["section"] == "big" and reuse_off(r) else "")
+            t, last = r.get("t_first_s"), r.get("t_last_mark_s")
+            yield f"start to first request ({what})", "ms", None if t is None else t * 1000
+            yield f"start to last VU's first request ({what})", "ms", None if last is None else last * 1000
+            yield f"VUs that made a request ({what})", "VUs", r.get("marks")
+            yield f"peak RSS ({what})", "MiB", r["maxrss_kib"] / 1024
+            yield f"RSS per VU ({what})", "KiB", r["maxrss_kib"] / vus
+            if r["section"] == "big":
+                yield f"requests ({what})", "req", r.get("server_reqs")
+                yield f"CPU-s ({what})", "s", cpu
+        elif r["section"] == "trend":
+            series = r.get("rss_series") or []
+            if series:
+                early = next((kib for t, kib in series if t >= 60), series[0][1])
+                yield "trend: RSS after 1 min (50 VUs, no sleep)", "MiB", early / 1024
+                yield f"trend: RSS at the end ({series[-1][0]:.0f} s)", "MiB", series[-1][1] / 1024
+                yield "trend: RSS growth from 1 min to the end", "MiB", (series[-1][1] - early) / 1024
+                yield "trend: highest RSS sample", "MiB", max(kib for _, kib in series) / 1024
+            yield "trend: requests", "req", r.get("server_reqs")
 
     figures = {}  # name -> {"unit", engine -> [values]}
     order = []
@@ -82,6 +103,15 @@ def main():
         k6, ours = median(fig.get("k6", [])), median(fig.get("loadgate", []))
         ratio = ours / k6 if k6 and ours is not None else None
         print(f"| {name} | {fig['unit']} | {fmt(k6)} | {fmt(ours)} | {fmt(ratio, 3)} |")
+    big = [r for r in rows if r["section"] == "big"]
+    if big:
+        print("\nbig section, runs completed (exit 0 within the timeout) / runs:")
+        for engine in sorted({r["engine"] for r in big}):
+            mine = [r for r in big if r["engine"] == engine]
+            print(f"  {engine}: {sum(r['rc'] == 0 for r in mine)} / {len(mine)} at {mine[0]['param']} VUs")
+    trend = [r for r in ok if r["section"] == "trend" and r.get("rss_series")]
+    if trend:
+        print_trend(trend)
     if rw:
         print_rw(rw, a.rps_seconds)
     if failed:
@@ -89,6 +119,26 @@ def main():
         for r in failed:
             print(f"  {r['section']} {r['param']} round {r['round']} {r['engine']}: rc={r['rc']}, log {r['log']}")
     return 1 if failed else 0
+
+
+def reuse_off(r):
+    return "NO_REUSE=1" in r.get("cmd", [])
+
+
+def print_trend(rows):
+    """VmRSS per engine at every full minute of the trend runs (median over rounds)."""
+    by = {}
+    for r in rows:
+        for t, kib in r["rss_series"]:
+            by.setdefault(r["engine"], {}).setdefault(int(t // 60), {}).setdefault(r["round"], kib)
+    engines = sorted(by)
+    minutes = sorted({m for e in engines for m in by[e]})
+    print("\ntrend: VmRSS (MiB) at the first sample of each minute, median over rounds\n")
+    print("| minute | " + " | ".join(engines) + " |")
+    print("|---:|" + "---:|" * len(engines))
+    for m in minutes:
+        cells = [fmt(median(list(by[e].get(m, {}).values())) / 1024) if by[e].get(m) else "n/a" for e in engines]
+        print(f"| {m} | " + " | ".join(cells) + " |")
 
 
 def print_rw(rows, seconds):

