@@ -21,6 +21,15 @@ fn main() {
         loadgate::term::log::error(&e);
         std::process::exit(255);
     }
+    if let Some(size) = &cli.global.max_vu_memory {
+        match loadgate::js::limits::parse_size(size) {
+            Ok(bytes) => loadgate::js::limits::set_max_vu_memory(bytes),
+            Err(e) => {
+                loadgate::term::log::error(&format!("invalid --max-vu-memory: {e}"));
+                std::process::exit(255);
+            }
+        }
+    }
     let code = match cli.command {
         Command::Version => {
             println!("loadgate {}", env!("CARGO_PKG_VERSION"));

@@ -37,6 +37,10 @@ pub struct GlobalArgs {
     /// Debug logs (-v).
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+    /// The most memory one VU's JavaScript may allocate (bytes or e.g. `256MiB`; `0`: no limit;
+    /// default 256 MiB). Beyond it the iteration fails with an out-of-memory error.
+    #[arg(long, global = true, env = "LOADGATE_MAX_VU_MEMORY")]
+    pub max_vu_memory: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

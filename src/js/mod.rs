@@ -23,6 +23,7 @@ mod event_loop;
 pub mod io;
 pub mod json_select;
 mod lifecycle;
+pub mod limits;
 pub mod loader;
 pub mod log;
 pub mod memory;

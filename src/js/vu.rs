@@ -299,6 +299,10 @@ fn vu_body(
         }
     };
     rt.set_max_stack_size(VU_STACK_SIZE - STACK_HEADROOM);
+    let memory_limit = super::limits::max_vu_memory();
+    if memory_limit > 0 {
+        rt.set_memory_limit(memory_limit);
+    }
     let ctx = match Context::custom::<Intrinsics>(&rt) {
         Ok(c) => c,
         Err(e) => {
@@ -478,13 +482,21 @@ fn init_script<'js>(
 /// A JS error as k6 shows it: `Name: message at file:line:column`, further frames on the lines
 /// below.
 pub fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
+    if matches!(e, rquickjs::Error::Allocation) {
+        return format!("{e}: {}", super::limits::out_of_memory_note());
+    }
     if !matches!(e, rquickjs::Error::Exception) {
         return e.to_string();
     }
     let v = ctx.catch();
     if let Some(exc) = v.as_exception() {
         let name: String = exc.get("name").unwrap_or_else(|_| "Error".to_string());
-        let mut out = format!("{name}: {}", exc.message().unwrap_or_default());
+        let message = exc.message().unwrap_or_default();
+        let mut out = format!("{name}: {message}");
+        if message == "out of memory" {
+            out.push_str(": ");
+            out.push_str(&super::limits::out_of_memory_note());
+        }
         let stack = exc.stack().unwrap_or_default();
         let mut frames = stack.lines().map(str::trim).filter(|l| !l.is_empty());
         if let Some(first) = frames.next() {

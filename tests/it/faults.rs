@@ -204,6 +204,45 @@ fn an_iteration_that_never_yields_is_interrupted() {
 }
 
 #[test]
+fn a_memory_bomb_hits_the_vu_memory_limit() {
+    // Each iteration hoards 1 MiB strings without end: with a 32 MiB limit per VU the hoarding
+    // throws (catchable, as k6 scripts expect of errors), the uncaught one fails its iteration with
+    // a message naming the limit, and the test goes on to its end with exit 0.
+    let path = fault("memory_bomb.js");
+    let out = loadgate_bounded(
+        &["run", "-q", "--no-summary", path.to_str().unwrap()],
+        &[("LOADGATE_MAX_VU_MEMORY", "32MiB")],
+        LIMIT,
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_exit("memory_bomb.js", &out, &text, 0);
+    assert_eq!(
+        text.matches("caught: InternalError: out of memory").count(),
+        3,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches(
+            "the VU exceeded its memory limit of 32 MiB (--max-vu-memory, LOADGATE_MAX_VU_MEMORY)"
+        )
+        .count(),
+        3,
+        "{text}"
+    );
+
+    // A limit that is not a size is refused before anything runs (k6's exit for a bad flag).
+    let out = loadgate_bounded(
+        &["run", "--max-vu-memory", "lots", path.to_str().unwrap()],
+        &[],
+        LIMIT,
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(255), "{text}");
+    assert!(text.contains("invalid --max-vu-memory"), "{text}");
+    assert!(!text.contains("caught"), "{text}");
+}
+
+#[test]
 fn sigterm_stops_an_endless_init_context() {
     let path = fault("init_loop.js");
     let child = Command::new(env!("CARGO_BIN_EXE_loadgate"))
