@@ -60,7 +60,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 /// A readable form of a byte count, for messages (`256 MiB`).
 pub fn human(bytes: usize) -> String {
     const MIB: usize = 1 << 20;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{bytes} bytes")
