@@ -259,6 +259,14 @@ pub struct RunArgs {
     /// folder).
     #[arg(long)]
     pub root: Option<PathBuf>,
+    /// Never fetch remote modules: only the module cache and built-in copies (air-gapped
+    /// clusters; also `LOADGATE_OFFLINE`).
+    #[arg(long)]
+    pub offline: bool,
+    /// Where fetched remote modules are kept (default: `$XDG_CACHE_HOME/loadgate/modules`; also
+    /// `LOADGATE_MODULE_CACHE`).
+    #[arg(long, value_name = "DIR")]
+    pub module_cache: Option<PathBuf>,
     /// VU worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,

@@ -371,6 +371,10 @@ pub async fn run(args: RunArgs) -> ExitCode {
     }
     let mut config = RunConfig::new(&args.script);
     config.root = args.root.clone();
+    config.modules.offline |= args.offline;
+    if let Some(dir) = &args.module_cache {
+        config.modules.cache_dir = Some(dir.clone());
+    }
     config.env = env;
     config.options_env = std::env::vars().collect::<HashMap<_, _>>();
     config.script_source = script_source;

@@ -229,7 +229,7 @@ pub struct ScriptResolver {
 impl Resolver for ScriptResolver {
     fn resolve<'js>(
         &mut self,
-        _ctx: &Ctx<'js>,
+        ctx: &Ctx<'js>,
         base: &str,
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
@@ -247,17 +247,11 @@ impl Resolver for ScriptResolver {
                 format!("unknown module `{name}`: loadgate does not provide it"),
             ));
         }
-        if let Some(builtin) = modules::jslib_builtin(name) {
-            return Ok(builtin.to_string());
+        if super::remote::is_remote(base) && (name.starts_with('.') || name.starts_with('/')) {
+            return super::remote::join(base, name).map_err(|e| throw_message(ctx, &e));
         }
-        if name.starts_with("http://") || name.starts_with("https://") {
-            return Err(JsError::new_resolving_message(
-                base,
-                name,
-                format!(
-                    "remote module `{name}`: loadgate runs offline and has built-in copies of jslib's k6-summary and k6-utils only; save the file next to the script and import it by relative path"
-                ),
-            ));
+        if name.contains("://") {
+            return super::remote::check_scheme(name).map_err(|e| throw_message(ctx, &e));
         }
         let files = &self.files.files;
         let path = files.resolve(base, name);
@@ -285,12 +279,32 @@ impl Loader for ScriptLoader {
             if let Some(source) = modules::builtin_source(name) {
                 return Ok(source.as_bytes().to_vec());
             }
+            if super::remote::is_remote(name) {
+                let builtin = modules::jslib_builtin(name);
+                return match self.files.remote.load(name, builtin) {
+                    Ok(super::remote::RemoteSource::Fetched(data)) => Ok(data.to_vec()),
+                    Ok(super::remote::RemoteSource::Builtin(b)) => Ok(modules::builtin_source(b)
+                        .unwrap_or_default()
+                        .as_bytes()
+                        .to_vec()),
+                    Err(e) => Err(throw_message(ctx, &e)),
+                };
+            }
             let files = &self.files.files;
             files
                 .read_path(&files.path_of(name))
                 .map(|s| s.to_vec())
                 .map_err(|e| JsError::new_loading_message(name, e.to_string()))
         })
+    }
+}
+
+/// Throws an `Error` with `message` (QuickJS's own resolving and loading errors cut messages at
+/// 256 bytes, too short for URLs and k6's wording).
+fn throw_message(ctx: &Ctx<'_>, message: &str) -> JsError {
+    match rquickjs::Exception::from_message(ctx.clone(), message) {
+        Ok(e) => ctx.throw(e.into_value()),
+        Err(e) => e,
     }
 }
 

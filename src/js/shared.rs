@@ -67,6 +67,8 @@ impl Default for VuSettings {
 /// State shared by every VU of a test.
 pub struct TestShared {
     pub files: ScriptFiles,
+    /// Remote (`https://`) modules: fetched once per test, cached on disk.
+    pub remote: super::remote::RemoteModules,
     /// `__ENV` before scenario `env` is applied.
     pub env: BTreeMap<String, String>,
     pub registry: Arc<Registry>,
@@ -102,6 +104,7 @@ impl TestShared {
     ) -> Self {
         TestShared {
             files,
+            remote: super::remote::RemoteModules::new(super::remote::RemoteConfig::default()),
             env,
             registry,
             samples,
@@ -132,6 +135,12 @@ impl TestShared {
     /// init code then ends on a signal or the service's shutdown.
     pub fn with_abort(mut self, abort: CancellationToken) -> Self {
         self.abort = abort;
+        self
+    }
+
+    /// How remote modules are obtained (default: from the environment).
+    pub fn with_remote(mut self, config: super::remote::RemoteConfig) -> Self {
+        self.remote = super::remote::RemoteModules::new(config);
         self
     }
 

@@ -78,6 +78,8 @@ pub struct RunConfig {
     /// Whether a `paused` test can be resumed (the CLI's REST API, or Ctrl+C); otherwise the
     /// `paused` option is refused instead of waiting forever (the service).
     pub resumable: bool,
+    /// How remote (`https://`) modules are fetched and cached (default: from the environment).
+    pub modules: crate::js::remote::RemoteConfig,
 }
 
 impl RunConfig {
@@ -102,6 +104,7 @@ impl RunConfig {
             metrics_link: MetricsLink::Local,
             engine_queries: None,
             resumable: false,
+            modules: crate::js::remote::RemoteConfig::default(),
         }
     }
 }
@@ -190,7 +193,8 @@ pub async fn run(mut config: RunConfig) -> Result<RunOutcome, RunFailure> {
     let env = std::mem::take(&mut config.env);
     let shared = Arc::new(
         TestShared::new(files, env, registry.clone(), samples_tx)
-            .with_abort(config.abort.token().clone()),
+            .with_abort(config.abort.token().clone())
+            .with_remote(config.modules.clone()),
     );
     let result = match JsRunner::start(workers.clone(), shared.clone()).await {
         Ok(runner) => run_with(config, runner, &workers, shared, registry, samples_rx).await,

@@ -1,5 +1,6 @@
-// jslib's k6-summary and k6-utils, imported by their usual URLs: loadgate serves built-in copies
-// (no network), so handleSummary scripts written for k6 run unchanged.
+// jslib's k6-summary and k6-utils, imported by their usual URLs: offline (and when the fetch fails)
+// loadgate serves built-in copies
+// (no network needed), so handleSummary scripts written for k6 run unchanged.
 import { check } from 'k6';
 import { textSummary, jUnit } from 'https://jslib.k6.io/k6-summary/0.0.2/index.js';
 import { randomIntBetween, randomItem, uuidv4, findBetween } from 'https://jslib.k6.io/k6-utils/1.4.0/index.js';

@@ -1,5 +1,6 @@
 //! jslib's k6-summary and k6-utils work offline: `loadgate run` serves built-in copies for their
-//! usual URLs, and textSummary returns the same text the default summary prints.
+//! usual URLs (when offline and not cached, or when the fetch fails), and textSummary returns the
+//! same text the default summary prints. Run offline here: tests do not reach the internet.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,6 +15,8 @@ fn jslib_summary_and_utils_run_offline() {
         .args(["run", "-q", "--no-color", "-e"])
         .arg(format!("JUNIT_FILE={}", junit.display()))
         .arg(&script)
+        .env("LOADGATE_OFFLINE", "1")
+        .env("LOADGATE_MODULE_CACHE", dir.path().join("cache"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -30,7 +33,7 @@ fn jslib_summary_and_utils_run_offline() {
 }
 
 #[test]
-fn other_remote_modules_are_refused_clearly() {
+fn other_remote_modules_are_refused_clearly_offline() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("remote.js");
     std::fs::write(
@@ -41,6 +44,8 @@ fn other_remote_modules_are_refused_clearly() {
     let out = Command::new(env!("CARGO_BIN_EXE_loadgate"))
         .args(["run", "-q"])
         .arg(&script)
+        .env("LOADGATE_OFFLINE", "1")
+        .env("LOADGATE_MODULE_CACHE", dir.path().join("cache"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -13,6 +13,7 @@ mod cli_http_debug;
 mod cli_jslib;
 mod cli_json_output;
 mod cli_options;
+mod cli_remote_modules;
 mod cli_rest_api;
 mod cli_segments;
 mod cli_terminal;

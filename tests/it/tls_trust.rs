@@ -14,13 +14,20 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// A CA (its PEM in `ca_file`) and a server configuration for 127.0.0.1/localhost signed by it.
-struct Pki {
+pub(crate) struct Pki {
     _dir: tempfile::TempDir,
-    ca_file: PathBuf,
-    server: rustls::ServerConfig,
+    pub ca_file: PathBuf,
+    pub server: rustls::ServerConfig,
 }
 
-fn pki() -> Pki {
+impl Pki {
+    /// The folder holding `ca_file` (removed when dropped).
+    pub fn into_dir(self) -> tempfile::TempDir {
+        self._dir
+    }
+}
+
+pub(crate) fn pki() -> Pki {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -54,7 +61,7 @@ fn pki() -> Pki {
 }
 
 /// Serves `router` over TLS on a loopback port of `rt`; returns `https://127.0.0.1:PORT`.
-fn serve_tls(
+pub(crate) fn serve_tls(
     rt: &tokio::runtime::Runtime,
     server: rustls::ServerConfig,
     router: axum::Router,

@@ -1,0 +1,2 @@
+import x from '{{MODULES}}/missing.js';
+export default function () {}

@@ -1,0 +1,2 @@
+import { fine } from '{{MODULES}}/syntax_error.js';
+export default function () { fine(); }

@@ -1,0 +1,2 @@
+import { value } from '{{MODULES}}/throws.js';
+export default function () { return value; }

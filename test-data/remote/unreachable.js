@@ -1,0 +1,2 @@
+import x from '{{UNREACHABLE}}/lib.js';
+export default function () {}

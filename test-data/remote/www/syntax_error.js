@@ -1,0 +1,4 @@
+export function fine() {
+  return 1;
+}
+export const broken = ;
