@@ -256,10 +256,10 @@ fn fetch_like_k6(url: &str, config: &RemoteConfig) -> Result<Vec<u8>, String> {
     marked.set_query(Some(&query));
     match fetch(marked.as_str(), config) {
         Ok(data) => Ok(data),
-        Err(first) => fetch(url, config).map_err(|e| {
-            tracing::debug!(url, error = %first, "fetch with _k6=1 failed");
-            e
-        }),
+        Err(first) => {
+            tracing::debug!(url, error = %first, "fetch with _k6=1 failed; trying without");
+            fetch(url, config)
+        }
     }
 }
 
