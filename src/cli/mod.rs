@@ -107,6 +107,10 @@ pub struct ServeArgs {
     /// After SIGTERM, how long running tests may go on before they are aborted.
     #[arg(long, env = "LOADGATE_SHUTDOWN_GRACE", default_value = "30s")]
     pub shutdown_grace: String,
+    /// Scale-out: how long the coordinator of a `parallelism: N` test waits for N-1 free
+    /// replicas on NATS before the test is errored.
+    #[arg(long, env = "LOADGATE_RUNNER_WAIT", default_value = "60s")]
+    pub runner_wait: String,
     /// The largest event body accepted over HTTP.
     #[arg(long, env = "LOADGATE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -73,6 +73,7 @@ pub fn config(args: &ServeArgs) -> Result<ServiceConfig, String> {
         max_concurrent_tests: args.max_concurrent_tests,
         max_test_duration: duration("--max-test-duration", &args.max_test_duration)?,
         shutdown_grace: duration("--shutdown-grace", &args.shutdown_grace)?,
+        runner_wait: duration("--runner-wait", &args.runner_wait)?,
         max_body_bytes: args.max_body_bytes,
         workers: args.workers,
     })

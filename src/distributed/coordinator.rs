@@ -300,47 +300,46 @@ impl Coordinator {
             slots.push((spec, index, epoch, p));
         }
         let mut failure = found.shortfall;
-        let mut s_slots = Vec::new();
         for (spec, index, epoch, p) in slots {
             if failure.is_some() {
                 break;
             }
+            // Listed before it is asked: its first message may come before its answer does.
+            self.state().slots.push(Slot {
+                spec: spec.clone(),
+                index,
+                epoch: epoch.clone(),
+                ready: false,
+                done: false,
+                last_seen: Instant::now(),
+                last_seq: 0,
+                vus: 0,
+                vus_max: 0,
+                go_received_ns: None,
+            });
             let subject = protocol::prepare_subject(&spec.replica);
-            match protocol::request(&inner.scale.client, subject, &p, Duration::from_secs(10)).await
-            {
-                Ok(r) if r.ok => s_slots.push(Slot {
-                    spec,
-                    index,
-                    epoch,
-                    ready: false,
-                    done: false,
-                    last_seen: Instant::now(),
-                    last_seq: 0,
-                    vus: 0,
-                    vus_max: 0,
-                    go_received_ns: None,
-                }),
-                Ok(r) => {
-                    failure = Some(format!(
+            let refused =
+                match protocol::request(&inner.scale.client, subject, &p, Duration::from_secs(10))
+                    .await
+                {
+                    Ok(r) if r.ok => None,
+                    Ok(r) => Some(format!(
                         "replica {} on {} refused segment {index}: {}",
                         spec.replica,
                         spec.host,
                         r.reason.unwrap_or_default()
-                    ))
-                }
-                Err(e) => {
-                    failure = Some(format!(
+                    )),
+                    Err(e) => Some(format!(
                         "replica {} on {} did not take segment {index}: {e}",
                         spec.replica, spec.host
-                    ))
-                }
+                    )),
+                };
+            if let Some(why) = refused {
+                self.state().slots.retain(|x| x.epoch != epoch);
+                failure = Some(why);
             }
         }
-        {
-            let mut s = self.state();
-            s.slots = s_slots;
-            s.assigned = true;
-        }
+        self.state().assigned = true;
         match failure {
             Some(f) => self.fail(f),
             None => {
@@ -510,10 +509,26 @@ impl Controller for Coordinator {
             match at {
                 Barrier::VusInitialized => {
                     let t0 = Instant::now();
-                    self.wait_for(|s| {
+                    // Finding runners takes up to runner_wait; their VUs get as long again.
+                    let bound = self.inner.scale.runner_wait * 2 + Duration::from_secs(10);
+                    let ready = self.wait_for(|s| {
                         s.failure.is_some() || (s.assigned && s.slots.iter().all(|x| x.ready))
-                    })
-                    .await;
+                    });
+                    if tokio::time::timeout(bound, ready).await.is_err() {
+                        let parallelism = self.inner.spec.parallelism;
+                        let late: Vec<String> = self
+                            .state()
+                            .slots
+                            .iter()
+                            .filter(|x| !x.ready)
+                            .map(|x| x.name(parallelism))
+                            .collect();
+                        self.fail(format!(
+                            "not ready within {}s: {}",
+                            bound.as_secs(),
+                            late.join(", ")
+                        ));
+                    }
                     tracing::info!(
                         waited_ms = t0.elapsed().as_millis() as u64,
                         "every runner ready"

@@ -19,6 +19,7 @@ pub mod bundle;
 pub mod coordinator;
 pub mod protocol;
 pub mod provision;
+pub mod runner;
 
 /// The scale-out setup of one replica.
 #[derive(Clone)]

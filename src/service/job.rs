@@ -15,13 +15,17 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::{JobLabels, OutputsFactory};
+use crate::distributed::coordinator::{Coordinator, CoordinatorReport, TestSpec};
+use crate::distributed::protocol::{self, Prepare};
+use crate::distributed::provision::NatsDiscovery;
+use crate::distributed::{Segments, bundle};
 use crate::engine::duration::GoDuration;
 use crate::engine::state::{AbortReason, TestAbort};
 use crate::keptn::{Finished, Triggered};
 use crate::metrics::MetricType;
 use crate::metrics::thresholds::{Evaluation, ThresholdOutcome};
 use crate::output::summary::format::humanize_value;
-use crate::run::{RunConfig, RunFailure, RunOutcome, RunStatus};
+use crate::run::{MetricsLink, RunConfig, RunFailure, RunOutcome, RunStatus};
 use crate::workload::{OnThresholdFail, WorkloadSource};
 
 /// What one job needs besides its event.
@@ -90,12 +94,16 @@ pub async fn execute_watched(
             w.teststrategy
         ));
     };
-    if let Some(p) = w.parallelism.filter(|p| *p > 1) {
-        tracing::warn!(
-            parallelism = p,
-            "parallelism > 1 is not supported yet; running on this instance only"
-        );
-    }
+    let parallelism = match w.parallelism {
+        None | Some(1) => 1,
+        Some(0) => {
+            return errored(format!(
+                "invalid workload '{}': parallelism must be at least 1, got 0",
+                w.teststrategy
+            ));
+        }
+        Some(p) => p as usize,
+    };
     let options = match w.options() {
         Ok(o) => o,
         Err(e) => return errored(format!("invalid workload '{}': {e}", w.teststrategy)),
@@ -130,7 +138,15 @@ pub async fn execute_watched(
         no_color: true,
         ..Default::default()
     });
-    tracing::info!(teststrategy = strategy, script = %w.script, %target, "test starting");
+    let coordinator = if parallelism > 1 {
+        match coordinate(t, ctx, &resolved, parallelism, &mut config) {
+            Ok(c) => Some(c),
+            Err(e) => return errored(e),
+        }
+    } else {
+        None
+    };
+    tracing::info!(teststrategy = strategy, script = %w.script, %target, parallelism, "test starting");
 
     let stop = Arc::new(AtomicU8::new(STOP_NONE));
     let watchdog = {
@@ -150,6 +166,10 @@ pub async fn execute_watched(
     let hard = ctx.max_test_duration + Duration::from_secs(120);
     let result = tokio::time::timeout(hard, crate::run::run(config)).await;
     watchdog.abort();
+    let report = coordinator.as_ref().map(Coordinator::finish);
+    if let Ok(mut r) = ctx.roles.lock() {
+        r.remove(&t.id);
+    }
     // Outputs are flushed before run() returns, so the window ends after the last sample.
     let end = SystemTime::now();
     let outcome = match result {
@@ -159,12 +179,28 @@ pub async fn execute_watched(
                 GoDuration::from_std(hard)
             ));
         }
-        Ok(Err(e)) => return errored(failure_message(&e)),
+        Ok(Err(e)) => {
+            let mut m = failure_message(&e);
+            if let Some(f) = report.as_ref().and_then(|r| r.failure.as_ref()) {
+                m = format!("scale-out failed: {f}; {m}");
+            }
+            return errored(m);
+        }
         Ok(Ok(o)) => o,
     };
     let max = GoDuration::from_std(ctx.max_test_duration);
     let stopped = stop.load(Ordering::SeqCst);
-    let (status, result, message) = verdict(&outcome, w.on_threshold_fail, stopped, &max);
+    let (mut status, mut result, mut message) =
+        verdict(&outcome, w.on_threshold_fail, stopped, &max);
+    if let Some(r) = &report {
+        if let Some(f) = &r.failure {
+            // The test did not run as planned: whatever the thresholds say, it failed.
+            status = "errored";
+            result = "fail";
+            message = format!("scale-out failed: {f}; merged results so far: {message}");
+        }
+        message = format!("{message}; {}", scale_note(r, parallelism));
+    }
     JobResult {
         finished: Finished {
             status: status.into(),
@@ -176,6 +212,77 @@ pub async fn execute_watched(
         summary: outcome.summary.as_ref().map(|s| s.export.clone()),
         summary_text: outcome.summary.as_ref().map(|s| s.text.clone()),
     }
+}
+
+/// `parallelism 3: the coordinator and 2 runners, start skew 1.2ms`.
+fn scale_note(r: &CoordinatorReport, parallelism: usize) -> String {
+    let skew = match r.start_skew {
+        Some(d) => format!(
+            "start skew {}",
+            GoDuration::from_std(Duration::from_micros(d.as_micros() as u64))
+        ),
+        None => "not started together".to_string(),
+    };
+    format!(
+        "parallelism {parallelism}: the coordinator and {} runner(s), {skew}",
+        r.runners
+    )
+}
+
+/// Makes this job the coordinator of a `parallelism`-way scale-out test: checks that NATS is
+/// there, packs the test folder for the runners and plugs the coordinator into the run.
+fn coordinate(
+    t: &Triggered,
+    ctx: &JobContext,
+    resolved: &crate::workload::Resolved,
+    parallelism: usize,
+    config: &mut RunConfig,
+) -> Result<Coordinator, String> {
+    let Some(scale) = &ctx.scale_out else {
+        return Err(format!(
+            "parallelism {parallelism} needs NATS: scale-out hands segments to other replicas over NATS, and this replica has no --nats-url"
+        ));
+    };
+    let (files, script) = bundle::pack(&resolved.root, &resolved.script)?;
+    let template = Prepare {
+        test: t.id.clone(),
+        epoch: String::new(),
+        coordinator: scale.replica.clone(),
+        version: protocol::version().to_string(),
+        index: 0,
+        parallelism,
+        segment: String::new(),
+        sequence: String::new(),
+        files,
+        script,
+        workload: resolved.workload.clone(),
+        env: config.env.clone(),
+        options_env: config.options_env.clone(),
+        dead_man_ms: scale.dead_man.as_millis() as u64,
+        project: t.project.clone(),
+        stage: t.stage.clone(),
+        service: t.service.clone(),
+        keptn_context: t.shkeptncontext.clone(),
+    };
+    let provisioner = Arc::new(NatsDiscovery {
+        client: scale.client.clone(),
+        me: scale.replica.clone(),
+    });
+    let spec = TestSpec {
+        test: t.id.clone(),
+        parallelism,
+        template,
+    };
+    let (coordinator, deltas) = Coordinator::new(scale.clone(), provisioner, spec);
+    let segments = Segments::new(parallelism);
+    config.overrides.execution_segment = Some(segments.segment(0));
+    config.overrides.execution_segment_sequence = Some(segments.sequence());
+    config.controller = Some(Arc::new(coordinator.clone()));
+    config.metrics_link = MetricsLink::Merge(deltas);
+    if let Ok(mut r) = ctx.roles.lock() {
+        r.insert(t.id.clone(), "coordinator");
+    }
+    Ok(coordinator)
 }
 
 fn failure_message(e: &RunFailure) -> String {

@@ -24,6 +24,7 @@ pub mod job;
 pub mod jobs;
 pub mod metrics;
 pub mod nats;
+pub mod scale;
 
 pub use answer::Responder;
 pub use jobs::{JobManager, JobState, Submitted};
@@ -71,6 +72,8 @@ pub struct ServiceConfig {
     pub outputs: OutputsFactory,
     /// Delivery counters of the remote-write outputs, shown on `/metrics`.
     pub remote_write_stats: Option<Arc<crate::output::prometheus::RwStats>>,
+    /// How long a scale-out coordinator waits for enough free replicas (`--runner-wait`).
+    pub runner_wait: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -90,6 +93,7 @@ impl Default for ServiceConfig {
             workers: None,
             outputs: Arc::new(|_| Vec::new()),
             remote_write_stats: None,
+            runner_wait: Duration::from_secs(60),
         }
     }
 }
@@ -113,6 +117,7 @@ pub struct Running {
     http_stop: CancellationToken,
     http: tokio::task::JoinHandle<()>,
     nats_sub: Option<tokio::task::JoinHandle<()>>,
+    scale_sub: Option<tokio::task::JoinHandle<()>>,
     nats: Option<async_nats::Client>,
 }
 
@@ -120,19 +125,35 @@ pub struct Running {
 pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Running, ServiceError> {
     crate::tls::install_default_provider();
     let metrics = metrics::ServiceMetrics::new(config.remote_write_stats.clone())?;
+    // NATS first: with it, this replica takes part in scale-out (as coordinator or runner).
+    let client = match &config.nats_url {
+        Some(url) => Some(nats::connect(url).await?),
+        None => None,
+    };
+    let scale_out = client.clone().map(|c| {
+        let mut s = crate::distributed::ScaleOut::new(c);
+        s.runner_wait = config.runner_wait;
+        s
+    });
     let ctx = job::JobContext {
         source: config.source.clone(),
         outputs: config.outputs.clone(),
         max_test_duration: config.max_test_duration,
         workers: config.workers,
         abort_all: CancellationToken::new(),
-        scale_out: None,
+        scale_out: scale_out.clone(),
         roles: Arc::default(),
     };
     let jobs = JobManager::new(ctx, config.max_concurrent_tests, metrics);
-    let (nats, nats_sub) = match &config.nats_url {
-        Some(url) => {
-            let client = nats::connect(url).await?;
+    let (nats, nats_sub, scale_sub) = match (client, scale_out) {
+        (Some(client), Some(scale)) => {
+            let replica = scale.replica.clone();
+            let scale_sub = scale::serve(scale, jobs.clone()).await.map_err(|reason| {
+                nats::NatsError::Subscribe {
+                    subject: "loadgate.>".into(),
+                    reason,
+                }
+            })?;
             let sub = nats::subscribe(
                 client.clone(),
                 config.types.clone(),
@@ -140,10 +161,10 @@ pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Runni
                 jobs.clone(),
             )
             .await?;
-            tracing::info!(url, group = %config.queue_group, types = ?config.types, "nats subscribed");
-            (Some(client), Some(sub))
+            tracing::info!(url = config.nats_url.as_deref().unwrap_or_default(), group = %config.queue_group, types = ?config.types, %replica, "nats subscribed");
+            (Some(client), Some(sub), Some(scale_sub))
         }
-        None => (None, None),
+        _ => (None, None, None),
     };
     let responder = Responder::http(
         &config.distributor_url,
@@ -176,6 +197,7 @@ pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Runni
         http_stop,
         http,
         nats_sub,
+        scale_sub,
         nats,
     })
 }
@@ -192,6 +214,9 @@ impl Running {
         tracing::info!(grace = ?self.grace, "shutting down");
         self.jobs.shutdown(self.grace).await;
         if let Some(s) = self.nats_sub {
+            let _ = s.await;
+        }
+        if let Some(s) = self.scale_sub {
             let _ = s.await;
         }
         if let Some(c) = &self.nats {
