@@ -167,9 +167,6 @@ pub async fn execute_watched(
     let result = tokio::time::timeout(hard, crate::run::run(config)).await;
     watchdog.abort();
     let report = coordinator.as_ref().map(Coordinator::finish);
-    if let Ok(mut r) = ctx.roles.lock() {
-        r.remove(&t.id);
-    }
     // Outputs are flushed before run() returns, so the window ends after the last sample.
     let end = SystemTime::now();
     let outcome = match result {

@@ -330,8 +330,17 @@ impl JobManager {
 
     fn record(&self, id: &str, r: &super::job::JobResult, event: &Value) {
         let f = &r.finished;
+        // A finished scale-out test keeps its role in its entry.
+        let role = self
+            .inner
+            .ctx
+            .roles
+            .lock()
+            .ok()
+            .and_then(|mut r| r.remove(id));
         let mut book = self.book();
         if let Some(j) = book.jobs.get_mut(id) {
+            j.view.role = j.view.role.or(role);
             j.view.state = JobState::Finished;
             j.view.status = Some(f.status.clone());
             j.view.result = Some(f.result.clone());

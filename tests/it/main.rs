@@ -22,6 +22,7 @@ mod faults;
 mod packaging;
 mod prometheus_rw;
 mod readme;
+mod scale_out;
 mod service_cli;
 mod service_http;
 mod service_nats;
