@@ -1,7 +1,8 @@
 //! The common engine of the two arrival-rate executors (open model): start the iterations of a
 //! precomputed schedule on time on any idle VU; when none is idle, count a `dropped_iterations`
 //! and initialise one more VU in the background (one at a time) up to maxVUs, warning once when
-//! the cap is reached.
+//! the cap is reached. A VU counts in `vus` only while it runs an iteration (k6's activeVUPool);
+//! the scenario's progress shows running/held VUs.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,7 +46,7 @@ pub(super) async fn run<R: Runner>(
     let index = Arc::new(SegmentedIndex::new(iter_tuple));
     let initial = ctx.pool.take(pre, &hard).await;
     let vus = Arc::new(AtomicU64::new(initial.len() as u64));
-    ctx.vu_activated(initial.len() as u64);
+    ctx.vus_held(initial.len() as u64);
     let idle: Idle<R::Vu> = Arc::new(Mutex::new(initial));
     let initializing = Arc::new(AtomicBool::new(false));
     let mut creating = JoinSet::new();
@@ -63,7 +64,11 @@ pub(super) async fn run<R: Runner>(
                     (ctx.clone(), index.clone(), idle.clone(), hard.clone());
                 let near = vu.runtime();
                 spawn_near(&mut running, near, async move {
+                    // k6 counts a VU of an arrival-rate executor as active (`vus`, the REST
+                    // API, exec.instance.vusActive) only while it runs an iteration.
+                    ctx.state.vu_activated(1);
                     ctx.iteration(&mut vu, &index, &hard).await;
+                    ctx.state.vu_deactivated(1);
                     lock(&idle).push(vu);
                 });
             }
@@ -79,7 +84,7 @@ pub(super) async fn run<R: Runner>(
                             match ctx.pool.create().await {
                                 Ok(vu) => {
                                     vus.fetch_add(1, Ordering::AcqRel);
-                                    ctx.vu_activated(1);
+                                    ctx.vus_held(1);
                                     lock(&idle).push(vu);
                                 }
                                 Err(e) => tracing::error!(scenario = %ctx.scenario.name, "error while allocating unplanned VU: {e}"),
@@ -103,6 +108,6 @@ pub(super) async fn run<R: Runner>(
     finish_loops(&mut running, end, &soft, &hard, ctx.graceful_stop()).await;
     while creating.join_next().await.is_some() {}
     let vus_back: Vec<R::Vu> = std::mem::take(&mut *lock(&idle));
-    ctx.vu_deactivated(vus.load(Ordering::Acquire));
+    ctx.vus_released(vus.load(Ordering::Acquire));
     ctx.pool.put(vus_back);
 }

@@ -165,6 +165,17 @@ impl<R: Runner> ExecCtx<R> {
         self.progress.vus_changed(false, n);
     }
 
+    /// `n` VUs are held by this arrival-rate scenario (its own count, shown in the progress); the
+    /// `vus` gauge counts them only while they run an iteration, as k6's activeVUPool does.
+    pub(crate) fn vus_held(&self, n: u64) {
+        self.progress.vus_changed(true, n);
+    }
+
+    /// `n` VUs go back from this arrival-rate scenario.
+    pub(crate) fn vus_released(&self, n: u64) {
+        self.progress.vus_changed(false, n);
+    }
+
     /// Emits `dropped_iterations` += n.
     pub(crate) fn dropped(&self, n: u64) {
         if n == 0 {
