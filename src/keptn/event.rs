@@ -16,8 +16,11 @@ use serde_json::{Map, Value, json};
 
 /// The `source` of every answer.
 pub const SOURCE: &str = "loadgate";
-/// The largest `.finished` event sent (the distributor and the Keptn API refuse more than 64 KB).
+/// The largest answer sent (the distributor and the Keptn API refuse more than 64 KB, and NATS
+/// refuses a payload over its server's limit): [`fit`] trims every answer below it.
 pub const MAX_ANSWER_BYTES: usize = 60 * 1024;
+/// How long a string field of an answer may stay when the answer has to be trimmed.
+const TRIMMED_FIELD_BYTES: usize = 1024;
 
 /// Why an event cannot be run.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -238,7 +241,9 @@ pub fn build_started(t: &Triggered, message: &str) -> Value {
     let mut d = base_data(t);
     d.insert("status".into(), json!("succeeded"));
     d.insert("message".into(), json!(truncate(message, 4096)));
-    envelope(t, "started", Value::Object(d))
+    let mut event = envelope(t, "started", Value::Object(d));
+    fit(&mut event);
+    event
 }
 
 /// What a `.finished` answer says.
@@ -292,14 +297,64 @@ pub fn build_finished(t: &Triggered, f: &Finished) -> Value {
     }
     d.insert("test".into(), Value::Object(test));
     let mut event = envelope(t, "finished", Value::Object(d));
-    // Labels are user input: if they alone push us over, drop them rather than lose the answer.
-    if event.to_string().len() > MAX_ANSWER_BYTES
-        && let Some(data) = event.get_mut("data").and_then(Value::as_object_mut)
+    fit(&mut event);
+    event
+}
+
+/// Trims an answer that would exceed [`MAX_ANSWER_BYTES`] (labels, `gitcommitid` and the other
+/// fields come from the event, i.e. from users): first the labels are dropped, then every string
+/// longer than 1 KB (the message included) is cut, and the message says so. An answer that fits is
+/// left as it is.
+pub fn fit(event: &mut Value) {
+    if event.to_string().len() <= MAX_ANSWER_BYTES {
+        return;
+    }
+    let mut trimmed = Vec::new();
+    if let Some(data) = event.get_mut("data").and_then(Value::as_object_mut)
+        && data
+            .get("labels")
+            .is_some_and(|l| l.as_object().is_some_and(|o| !o.is_empty()))
     {
         data.insert("labels".into(), json!({}));
-        data.insert("message".into(), json!(truncate(&f.message, 1024)));
+        trimmed.push("labels dropped");
     }
-    event
+    if event.to_string().len() > MAX_ANSWER_BYTES {
+        cut_strings(event, TRIMMED_FIELD_BYTES);
+        trimmed.push("fields longer than 1 KB cut");
+    }
+    if let Some(data) = event.get_mut("data").and_then(Value::as_object_mut) {
+        let message = data
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let note = format!(
+            "(answer trimmed to fit {} KB: {})",
+            MAX_ANSWER_BYTES / 1024,
+            trimmed.join(", ")
+        );
+        let message = if message.is_empty() {
+            note
+        } else {
+            format!("{message} {note}")
+        };
+        data.insert("message".into(), json!(message));
+    }
+}
+
+/// Cuts every string in `v` (except the answer's `type`) to `max` bytes.
+fn cut_strings(v: &mut Value, max: usize) {
+    match v {
+        Value::String(s) if s.len() > max => *s = truncate(s, max),
+        Value::Array(a) => a.iter_mut().for_each(|x| cut_strings(x, max)),
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                if k != "type" {
+                    cut_strings(x, max);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -371,6 +426,62 @@ mod tests {
         assert!(f.to_string().len() < MAX_ANSWER_BYTES);
         assert_eq!(f["data"]["status"], "errored");
         assert_eq!(f["shkeptnspecversion"], "0.2.4");
+    }
+
+    #[test]
+    fn every_answer_fits_below_the_cap() {
+        // Users' labels and fields are carried over; huge ones would make the distributor, the
+        // Keptn API or NATS refuse the answer, which is then lost. They are trimmed instead.
+        let e: Event = serde_json::from_str(FIXTURE).unwrap();
+        let mut t = parse_triggered(&e, &types()).unwrap();
+        t.labels = (0..300)
+            .map(|i| (format!("label{i}"), "v".repeat(1000)))
+            .collect();
+        t.gitcommitid = Some("c".repeat(200_000));
+        t.project = "p".repeat(100_000);
+        let s = build_started(&t, "ok");
+        let f = build_finished(
+            &t,
+            &Finished::errored("x".repeat(100_000), SystemTime::now()),
+        );
+        for a in [&s, &f] {
+            assert!(
+                a.to_string().len() < MAX_ANSWER_BYTES,
+                "{}",
+                a.to_string().len()
+            );
+            assert_eq!(a["triggeredid"], t.id.as_str());
+            assert_eq!(a["shkeptncontext"], t.shkeptncontext.as_str());
+            assert_eq!(a["data"]["labels"], json!({}));
+            let message = a["data"]["message"].as_str().unwrap();
+            assert!(
+                message.ends_with(
+                    "(answer trimmed to fit 60 KB: labels dropped, fields longer than 1 KB cut)"
+                ),
+                "{message}"
+            );
+        }
+        assert_eq!(s["type"], "sh.keptn.event.test.started");
+        assert_eq!(f["data"]["status"], "errored");
+        assert!(f["gitcommitid"].as_str().unwrap().ends_with("..."));
+
+        // Labels alone: only they go.
+        t.gitcommitid = None;
+        t.project = "shop".into();
+        let s = build_started(&t, "ok");
+        assert!(s.to_string().len() < MAX_ANSWER_BYTES);
+        assert_eq!(s["data"]["project"], "shop");
+        assert_eq!(
+            s["data"]["message"],
+            "ok (answer trimmed to fit 60 KB: labels dropped)"
+        );
+
+        // An answer that fits is untouched.
+        let e: Event = serde_json::from_str(FIXTURE).unwrap();
+        let t = parse_triggered(&e, &types()).unwrap();
+        let s = build_started(&t, "ok");
+        assert_eq!(s["data"]["message"], "ok");
+        assert_eq!(s["data"]["labels"], json!(t.labels));
     }
 
     #[test]

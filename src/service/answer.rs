@@ -1,13 +1,17 @@
 //! Where answers go: published on NATS on the subject named by the answer's type, or POSTed as a
 //! structured CloudEvent to the distributor (`http://localhost:8081/event`) or to
-//! `{KEPTN_API_ENDPOINT}/v1/event` with `x-token`. Sends are retried with backoff; a NATS publish
-//! made while disconnected is flushed once the client has reconnected.
+//! `{KEPTN_API_ENDPOINT}/v1/event` with `x-token`. Sends are retried with backoff (0.5 s doubling
+//! to 30 s) for up to 10 minutes, so a distributor or Keptn API that is down for a while still gets
+//! the answer; once the service shuts down, a failed attempt is the last. A NATS publish made while
+//! disconnected is flushed once the client has reconnected. What is finally lost is counted by the
+//! caller (`loadgate_answers_lost_total`).
 //!
 //! Receives answer events (JSON); emits nothing but logs. Tokens are never logged.
 
 use std::time::Duration;
 
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use crate::keptn::resource::Secret;
 
@@ -39,8 +43,10 @@ pub enum Responder {
 
 /// How long a NATS answer may wait for the server to come back.
 const NATS_DEADLINE: Duration = Duration::from_secs(120);
-/// HTTP attempts (backoff 0.5 s, 1 s, 2 s, 4 s...).
-const HTTP_ATTEMPTS: u32 = 6;
+/// How long an HTTP answer is retried (backoff 0.5 s, 1 s, 2 s... up to [`HTTP_MAX_BACKOFF`]).
+const HTTP_DEADLINE: Duration = Duration::from_secs(600);
+/// The longest wait between two HTTP attempts.
+const HTTP_MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl Responder {
     /// The HTTP responder for `--distributor-url`, or for the Keptn API when `api` is set.
@@ -60,8 +66,9 @@ impl Responder {
         }
     }
 
-    /// Sends one answer, retrying until delivered or the retries are spent.
-    pub async fn send(&self, event: &Value) -> Result<(), AnswerError> {
+    /// Sends one answer, retrying until delivered or the retries are spent; once `stop` is
+    /// cancelled (shutdown), a failed attempt is not retried.
+    pub async fn send(&self, event: &Value, stop: &CancellationToken) -> Result<(), AnswerError> {
         let ty = event
             .get("type")
             .and_then(Value::as_str)
@@ -70,7 +77,7 @@ impl Responder {
         match self {
             Responder::Nats(client) => send_nats(client, &ty, event).await,
             Responder::Http { client, url, token } => {
-                send_http(client, url, token.as_ref(), &ty, event).await
+                send_http(client, url, token.as_ref(), &ty, event, stop).await
             }
         }
     }
@@ -119,10 +126,14 @@ async fn send_http(
     token: Option<&Secret>,
     ty: &str,
     event: &Value,
+    stop: &CancellationToken,
 ) -> Result<(), AnswerError> {
+    let deadline = tokio::time::Instant::now() + HTTP_DEADLINE;
     let mut delay = Duration::from_millis(500);
-    let mut last = String::new();
-    for attempt in 1..=HTTP_ATTEMPTS {
+    let mut last;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
         let mut req = client
             .post(url)
             .header("content-type", "application/cloudevents+json")
@@ -135,11 +146,17 @@ async fn send_http(
             Ok(r) => last = format!("HTTP {}", r.status()),
             Err(e) => last = e.without_url().to_string(),
         }
-        tracing::warn!(attempt, error = %last, url, "answer not delivered, retrying");
-        if attempt < HTTP_ATTEMPTS {
-            tokio::time::sleep(delay).await;
-            delay *= 2;
+        let now = tokio::time::Instant::now();
+        if stop.is_cancelled() || now + delay > deadline {
+            break;
         }
+        tracing::warn!(attempt, error = %last, url, "answer not delivered, retrying");
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            // Shutting down: one more attempt, then give up.
+            _ = stop.cancelled() => {}
+        }
+        delay = (delay * 2).min(HTTP_MAX_BACKOFF);
     }
     Err(AnswerError::Http {
         ty: ty.to_string(),

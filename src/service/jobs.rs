@@ -267,9 +267,21 @@ impl JobManager {
             teststrategy = t.teststrategy.as_deref().unwrap_or("default"),
             "test accepted"
         );
-        if let Err(e) = responder.send(&started).await {
-            tracing::error!(error = %e, "the .started answer was not delivered");
-        }
+        // Sent while the test runs (its retries may last minutes); .finished waits for it, so the
+        // answers keep their order.
+        let started_sent = {
+            let (responder, closing) = (responder.clone(), self.inner.closing.clone());
+            let lost = self.inner.metrics.answers_lost.clone();
+            tokio::spawn(
+                async move {
+                    if let Err(e) = responder.send(&started, &closing).await {
+                        lost.inc();
+                        tracing::error!(error = %e, "the .started answer was not delivered");
+                    }
+                }
+                .in_current_span(),
+            )
+        };
         let received = SystemTime::now();
         let result = match t.data_error {
             Some(_) => guarded(execute(&t, &self.inner.ctx), received).await,
@@ -317,7 +329,9 @@ impl JobManager {
             .with_label_values(&[f.status.as_str(), f.result.as_str()])
             .inc();
         self.record(&t.id, &result, &event);
-        if let Err(e) = responder.send(&event).await {
+        let _ = started_sent.await;
+        if let Err(e) = responder.send(&event, &self.inner.closing).await {
+            self.inner.metrics.answers_lost.inc();
             tracing::error!(error = %e, "the .finished answer was not delivered");
         }
     }

@@ -23,6 +23,8 @@ pub struct ServiceMetrics {
     pub tests_running: IntGauge,
     /// By status and result.
     pub tests_finished: IntCounterVec,
+    /// Answers (`.started`, `.finished`) never delivered after every retry.
+    pub answers_lost: IntCounter,
 }
 
 impl ServiceMetrics {
@@ -48,6 +50,10 @@ impl ServiceMetrics {
             Opts::new("loadgate_tests_finished_total", "Tests finished"),
             &["status", "result"],
         )?;
+        let answers_lost = IntCounter::new(
+            "loadgate_answers_lost_total",
+            "Answers (.started, .finished) not delivered after every retry",
+        )?;
         // Build and process facts, for operators: which version runs, its CPU, memory and fds.
         let build_info = IntGauge::with_opts(
             Opts::new(
@@ -66,12 +72,14 @@ impl ServiceMetrics {
         registry.register(Box::new(events_refused.clone()))?;
         registry.register(Box::new(tests_running.clone()))?;
         registry.register(Box::new(tests_finished.clone()))?;
+        registry.register(Box::new(answers_lost.clone()))?;
         Ok(ServiceMetrics {
             registry,
             events_received,
             events_refused,
             tests_running,
             tests_finished,
+            answers_lost,
         })
     }
 

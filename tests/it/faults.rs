@@ -396,3 +396,37 @@ async fn a_threshold_with_delay_abort_eval_inf_is_answered() {
     );
     svc.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_outlive_a_distributor_that_is_down_for_20_seconds() {
+    // The answers used to be dropped after 6 attempts (about 15 s): a distributor restarting for
+    // longer never heard of the test. Now they are retried for minutes, and none is lost.
+    let target = target().await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let svc = start(ServiceConfig {
+        distributor_url: format!("http://127.0.0.1:{port}/event"),
+        ..fault_service()
+    })
+    .await;
+    let addr = svc.local_addr();
+    let ev = triggered("quick", Some(&target));
+    let id = ev["id"].as_str().unwrap();
+    post_event(addr, &ev).await;
+    eventually("the test to finish", Duration::from_secs(60), || async {
+        (view(addr, id).await["state"] == "finished").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let l = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut rx = loadgate::service::capture::serve(l);
+    let (_s, f) = started_finished(&mut rx, id).await;
+    assert_eq!(f["data"]["status"], "succeeded", "{f}");
+    let m = metrics_text(&addr.to_string()).await;
+    assert!(m.contains("loadgate_answers_lost_total 0"), "{m}");
+    svc.shutdown().await;
+}
