@@ -286,6 +286,16 @@ async fn one_test_over_three_replicas_is_judged_as_one() {
         );
     }
 
+    // exec.test.abort() on a runner's VU stops the whole test.
+    let (id, f) = c.run("scriptabort").await;
+    assert_eq!(f["data"]["status"], "errored", "{f}");
+    assert!(
+        message(&f).contains("the script aborted the test: VU 3 asked to stop"),
+        "{f}"
+    );
+    let entries = c.entries(&id).await;
+    assert_eq!(entries.len(), 3, "{entries:?}");
+
     // Not enough replicas (4 runners wanted, 2 there): errored after --runner-wait (3s).
     let (_, f) = c.run("wide").await;
     assert_eq!(f["data"]["status"], "errored", "{f}");
