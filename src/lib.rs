@@ -34,5 +34,6 @@ pub mod run;
 pub mod service;
 pub mod target;
 pub mod term;
+pub mod timefmt;
 pub mod tls;
 pub mod workload;

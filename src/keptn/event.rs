@@ -14,6 +14,8 @@ use cloudevents::{AttributesReader, Data, Event};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::timefmt::rfc3339_ms;
+
 /// The `source` of every answer.
 pub const SOURCE: &str = "loadgate";
 /// The largest answer sent (the distributor and the Keptn API refuse more than 64 KB, and NATS
@@ -175,36 +177,6 @@ pub fn parse_triggered(event: &Event, types: &[String]) -> Result<Triggered, Eve
 /// Parses a structured-mode JSON CloudEvent (NATS bodies, HTTP without `ce-` headers).
 pub fn decode_structured(body: &[u8]) -> Result<Event, EventError> {
     serde_json::from_slice::<Event>(body).map_err(|e| EventError::Invalid(e.to_string()))
-}
-
-/// UTC RFC 3339 with milliseconds, as Keptn's quality gate window wants it.
-pub fn rfc3339_ms(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let ms = d.subsec_millis();
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, day) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 fn envelope(t: &Triggered, kind: &str, data: Value) -> Value {
@@ -490,11 +462,5 @@ mod tests {
             answer_type("sh.keptn.event.loadtest.triggered", "finished"),
             "sh.keptn.event.loadtest.finished"
         );
-    }
-
-    #[test]
-    fn formats_times_in_utc_ms() {
-        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_741_083_298_412);
-        assert_eq!(rfc3339_ms(t), "2025-03-04T10:14:58.412Z");
     }
 }

@@ -60,10 +60,10 @@ impl TimeFormat {
             TimeFormat::UnixMilli => d.as_millis().to_string(),
             TimeFormat::UnixMicro => d.as_micros().to_string(),
             TimeFormat::UnixNano => d.as_nanos().to_string(),
-            TimeFormat::Rfc3339 => crate::term::rfc3339(t, false),
+            TimeFormat::Rfc3339 => crate::timefmt::rfc3339(t, false),
             TimeFormat::Rfc3339Nano => {
                 // Go's RFC3339Nano: the fraction without trailing zeros (none when zero).
-                let base = crate::term::rfc3339(t, false);
+                let base = crate::timefmt::rfc3339(t, false);
                 let frac = format!("{:09}", d.subsec_nanos());
                 let frac = frac.trim_end_matches('0');
                 match base.strip_suffix('Z') {

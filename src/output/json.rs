@@ -10,10 +10,10 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
-use crate::keptn::event::rfc3339_ms;
 use crate::metrics::{Registry, Sample, SampleBatch};
 use crate::output::Output;
 use crate::output::file_thread::{FileThread, Msg};
+use crate::timefmt::rfc3339_ms;
 
 /// The output's name on the command line.
 pub const OUTPUT_NAME: &str = "json";

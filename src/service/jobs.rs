@@ -20,8 +20,8 @@ use tracing::Instrument;
 use super::answer::Responder;
 use super::job::{JobContext, execute};
 use super::metrics::ServiceMetrics;
-use crate::keptn::event::rfc3339_ms;
 use crate::keptn::{Finished, Triggered, build_finished, build_started};
+use crate::timefmt::rfc3339_ms;
 
 /// Event ids remembered for de-duplication.
 const SEEN_CAPACITY: usize = 10_000;

@@ -320,7 +320,10 @@ pub fn render(
             }
             m.insert("level", level_word(level).into());
             m.insert("msg", msg.into());
-            m.insert("time", super::rfc3339(SystemTime::now(), millis).into());
+            m.insert(
+                "time",
+                crate::timefmt::rfc3339(SystemTime::now(), millis).into(),
+            );
             out = serde_json::to_string(&m).unwrap_or_default();
         }
         LogFormat::Text if colored => {
@@ -338,7 +341,10 @@ pub fn render(
         }
         LogFormat::Text => {
             out.push_str("time=");
-            go_quote(&mut out, &super::rfc3339(SystemTime::now(), millis));
+            go_quote(
+                &mut out,
+                &crate::timefmt::rfc3339(SystemTime::now(), millis),
+            );
             let _ = write!(out, " level={} msg=", level_word(level));
             logfmt_value(&mut out, msg);
             for (k, v) in &sorted {

@@ -116,20 +116,6 @@ pub fn clear_persistent() {
     *persistent = None;
 }
 
-/// UTC RFC 3339 time with seconds (`2026-12-02T18:45:41Z`) or milliseconds, for log lines.
-pub fn rfc3339(t: std::time::SystemTime, millis: bool) -> String {
-    let s = crate::keptn::event::rfc3339_ms(t);
-    if millis {
-        s
-    } else {
-        // `...T18:45:41.123Z` -> `...T18:45:41Z`
-        match s.rfind('.') {
-            Some(dot) => format!("{}Z", &s[..dot]),
-            None => s,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,12 +135,5 @@ mod tests {
         assert!(env_disables_color(&env(&[("NO_COLOR", "1")])));
         assert!(!env_disables_color(&env(&[("K6_NO_COLOR", "")])));
         assert!(env_disables_color(&env(&[("K6_NO_COLOR", "true")])));
-    }
-
-    #[test]
-    fn rfc3339_seconds_and_millis() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_764_701_141_123);
-        assert_eq!(rfc3339(t, false), "2025-12-02T18:45:41Z");
-        assert_eq!(rfc3339(t, true), "2025-12-02T18:45:41.123Z");
     }
 }
