@@ -52,7 +52,7 @@ pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
 pub fn load(
     given: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<ConfigFile, String> {
+) -> Result<ConfigFile, ConfigFileError> {
     let default = default_path(env);
     let path = match given {
         Some(p) if p != default => return read(p),
@@ -76,21 +76,22 @@ pub fn load(
     Ok(ConfigFile::default())
 }
 
-fn load_error(msg: impl std::fmt::Display) -> String {
-    format!("failed to load the configuration file from the local file system: {msg}")
-}
+/// A config file that cannot be read or is not what k6 accepts (k6's text; exit 104).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("failed to load the configuration file from the local file system: {0}")]
+pub struct ConfigFileError(String);
 
 /// Reads and checks the file.
-pub fn read(path: &Path) -> Result<ConfigFile, String> {
+pub fn read(path: &Path) -> Result<ConfigFile, ConfigFileError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| load_error(format!("{}: {e}", path.display())))?;
+        .map_err(|e| ConfigFileError(format!("{}: {e}", path.display())))?;
     parse(&text, path)
 }
 
 /// Parses the file's text (`path` only names it in errors).
-pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, String> {
+pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigFileError> {
     let bad = |e: String| {
-        load_error(format!(
+        ConfigFileError(format!(
             "couldn't parse the configuration from \"{}\": {e}",
             path.display()
         ))
@@ -154,12 +155,18 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_the_option() {
-        let e = parse(r#"{"vus": "x"}"#, Path::new("c.json")).unwrap_err();
+        let e = parse(r#"{"vus": "x"}"#, Path::new("c.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("failed to load the configuration file from the local file system: couldn't parse the configuration from \"c.json\""), "{e}");
         assert!(e.contains("`vus`"), "{e}");
-        let e = parse(r#"{"webDashboard": true}"#, Path::new("c.json")).unwrap_err();
+        let e = parse(r#"{"webDashboard": true}"#, Path::new("c.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`webDashboard` is not supported"), "{e}");
-        let e = read(Path::new("/nonexistent/c.json")).unwrap_err();
+        let e = read(Path::new("/nonexistent/c.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("/nonexistent/c.json"), "{e}");
     }
 

@@ -38,33 +38,26 @@ pub fn error_line(msg: &str) {
 
 /// The error line, with k6's hint for a setup/teardown/handleSummary timeout.
 fn with_hint(e: &RunError) -> String {
-    let RunError::Timeout(m) = e else {
-        return e.to_string();
-    };
-    let option = ["setup", "teardown", "handleSummary"]
-        .into_iter()
-        .find(|f| m.starts_with(&format!("{f}()")))
-        .map(|f| format!("{f}Timeout"));
-    match option {
-        Some(o) => format!("{m}  hint=\"You can increase the time limit via the {o} option\""),
-        None => m.clone(),
+    match e {
+        RunError::Timeout { part, .. } => format!(
+            "{e}  hint=\"You can increase the time limit via the {} option\"",
+            part.option()
+        ),
+        _ => e.to_string(),
     }
 }
 
-fn exit_for(e: &RunError) -> ExitCode {
-    match e {
-        RunError::Script(_) => ExitCode::ScriptException,
-        RunError::Aborted(_) => ExitCode::ScriptAborted,
-        RunError::Timeout(m) if m.contains("teardown") => ExitCode::TeardownTimeout,
-        RunError::Timeout(_) => ExitCode::SetupTimeout,
-        RunError::Internal(_) => ExitCode::ScriptException,
-        RunError::Interrupted(_) => ExitCode::ExternalAbort,
-        RunError::VuLost(_) => ExitCode::Panic,
+/// Logs why the test could not run; returns k6's exit code for it.
+fn failed(f: &RunFailure) -> ExitCode {
+    match f {
+        RunFailure::Script(e) => error_line(&with_hint(e)),
+        other => error_line(&other.to_string()),
     }
+    ExitCode::from(f)
 }
 
 /// `__ENV`: the process environment (unless disabled) plus `-e KEY=VALUE`.
-fn script_env(args: &RunArgs) -> Result<BTreeMap<String, String>, String> {
+fn script_env(args: &RunArgs) -> Result<BTreeMap<String, String>, RunFailure> {
     let mut env: BTreeMap<String, String> = if args.include_system_env_vars {
         std::env::vars().collect()
     } else {
@@ -75,27 +68,32 @@ fn script_env(args: &RunArgs) -> Result<BTreeMap<String, String>, String> {
             Some((k, v)) if !k.is_empty() => {
                 env.insert(k.to_string(), v.to_string());
             }
-            _ => return Err(format!("invalid -e value `{kv}`: use KEY=VALUE")),
+            _ => {
+                return Err(RunFailure::Usage(format!(
+                    "invalid -e value `{kv}`: use KEY=VALUE"
+                )));
+            }
         }
     }
     Ok(env)
 }
 
 /// The CLI layer of the options (highest precedence).
-fn cli_options(args: &RunArgs) -> Result<Options, String> {
+fn cli_options(args: &RunArgs) -> Result<Options, RunFailure> {
+    let invalid = |what: String| RunFailure::Config(format!("invalid {what}"));
     let mut o = Options {
         vus: args.vus,
         iterations: args.iterations,
         ..Options::default()
     };
     if let Some(d) = &args.duration {
-        o.duration = Some(GoDuration::parse(d).map_err(|e| format!("invalid --duration: {e}"))?);
+        o.duration = Some(GoDuration::parse(d).map_err(|e| invalid(format!("--duration: {e}")))?);
     }
     if !args.stages.is_empty() {
         let joined = args.stages.join(",");
         o.stages = Some(
             crate::engine::options::env::parse_stages(&joined)
-                .map_err(|e| format!("invalid --stage: {e}"))?,
+                .map_err(|e| invalid(format!("--stage: {e}")))?,
         );
     }
     if !args.tags.is_empty() {
@@ -103,7 +101,7 @@ fn cli_options(args: &RunArgs) -> Result<Options, String> {
         for t in &args.tags {
             let (k, v) = t
                 .split_once('=')
-                .ok_or_else(|| format!("invalid --tag `{t}`: use name=value"))?;
+                .ok_or_else(|| invalid(format!("--tag `{t}`: use name=value")))?;
             tags.insert(k.to_string(), v.to_string());
         }
         o.tags = Some(tags);
@@ -129,9 +127,9 @@ fn cli_options(args: &RunArgs) -> Result<Options, String> {
     o.console_output = args.console_output.clone();
     if let Some(mode) = &args.http_debug {
         if mode != "headers" && mode != "full" {
-            return Err(format!(
-                "invalid --http-debug `{mode}`: use headers or full"
-            ));
+            return Err(invalid(format!(
+                "--http-debug `{mode}`: use headers or full"
+            )));
         }
         o.http_debug = Some(mode.clone());
     }
@@ -161,7 +159,7 @@ fn cli_options(args: &RunArgs) -> Result<Options, String> {
     o.block_hostnames = args.block_hostnames.clone();
     if let Some(d) = &args.min_iteration_duration {
         o.min_iteration_duration = Some(
-            GoDuration::parse(d).map_err(|e| format!("invalid --min-iteration-duration: {e}"))?,
+            GoDuration::parse(d).map_err(|e| invalid(format!("--min-iteration-duration: {e}")))?,
         );
     }
     o.local_ips = args.local_ips.clone().map(serde_json::Value::String);
@@ -249,7 +247,10 @@ pub fn build_outputs(
     args: &RunArgs,
     env: &HashMap<String, String>,
     file_out: &[String],
-) -> Result<Vec<Box<dyn Output>>, String> {
+) -> Result<Vec<Box<dyn Output>>, RunFailure> {
+    let cannot = |name: &str, e: &dyn std::fmt::Display| {
+        RunFailure::Usage(format!("could not create the '{name}' output: {e}"))
+    };
     let mut outputs: Vec<Box<dyn Output>> = Vec::new();
     for spec in output_names(args, env, file_out) {
         let (name, arg) = spec.split_once('=').unwrap_or((spec.as_str(), ""));
@@ -259,20 +260,20 @@ pub fn build_outputs(
             continue;
         }
         if name == crate::output::csv::OUTPUT_NAME {
-            let config = crate::output::csv::CsvConfig::new(arg, env)
-                .map_err(|e| format!("could not create the 'csv' output: {e}"))?;
+            let config =
+                crate::output::csv::CsvConfig::new(arg, env).map_err(|e| cannot(name, &e))?;
             let output = crate::output::csv::CsvOutput::new(config, &csv_columns(args, env))
-                .map_err(|e| format!("could not create the 'csv' output: {e}"))?;
+                .map_err(|e| cannot(name, &e))?;
             outputs.push(Box::new(output));
             continue;
         }
         if name != prometheus::OUTPUT_NAME {
-            return Err(format!(
+            return Err(RunFailure::Usage(format!(
                 "invalid output type '{name}', available types are: {}",
                 OUTPUT_TYPES.join(", ")
-            ));
+            )));
         }
-        let config = RwConfig::from_env(env).map_err(|e| e.to_string())?;
+        let config = RwConfig::from_env(env).map_err(|e| RunFailure::Usage(e.to_string()))?;
         let mut extra = ExtraLabels::default();
         let tagged = args.tags.iter().any(|t| t.starts_with("testid="));
         if !tagged {
@@ -280,8 +281,7 @@ pub fn build_outputs(
             tracing::info!("prometheus remote write: testid={id}");
             extra.defaults.insert("testid".to_string(), id);
         }
-        let output = PrometheusRw::new(config, extra)
-            .map_err(|e| format!("could not create the '{name}' output: {e}"))?;
+        let output = PrometheusRw::new(config, extra).map_err(|e| cannot(name, &e))?;
         outputs.push(Box::new(output));
     }
     Ok(outputs)
@@ -311,17 +311,11 @@ pub async fn run(args: RunArgs) -> ExitCode {
     }
     let mut env = match script_env(&args) {
         Ok(e) => e,
-        Err(e) => {
-            error_line(&e);
-            return ExitCode::Usage;
-        }
+        Err(f) => return failed(&f),
     };
     let overrides = match cli_options(&args) {
         Ok(o) => o,
-        Err(e) => {
-            error_line(&e);
-            return ExitCode::InvalidConfig;
-        }
+        Err(f) => return failed(&f),
     };
     match args.compatibility_mode.as_str() {
         // loadgate runs one engine (QuickJS, ES2023 with modules); scripts valid in either of
@@ -342,10 +336,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
     }
     let file = match super::config_file::load(args.config.as_deref(), &|k| std::env::var(k).ok()) {
         Ok(f) => f,
-        Err(e) => {
-            error_line(&e);
-            return ExitCode::InvalidConfig;
-        }
+        Err(e) => return failed(&RunFailure::Config(e.to_string())),
     };
     let script_source = if args.script.as_os_str() == "-" {
         let mut text = Vec::new();
@@ -382,10 +373,9 @@ pub async fn run(args: RunArgs) -> ExitCode {
     config.file_options = Some(file.options);
     config.outputs = match build_outputs(&args, &config.options_env, &file.out) {
         Ok(o) => o,
-        Err(e) => {
-            error_line(&e);
+        Err(f) => {
             target_stop.cancel();
-            return ExitCode::Usage;
+            return failed(&f);
         }
     };
     let api = match start_api(&args).await {
@@ -456,18 +446,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
     }
     let code = match result {
         Ok(outcome) => report(&args, outcome),
-        Err(RunFailure::Usage(e)) => {
-            error_line(&e);
-            ExitCode::Usage
-        }
-        Err(RunFailure::Config(e)) => {
-            error_line(&e);
-            ExitCode::InvalidConfig
-        }
-        Err(RunFailure::Script(e)) => {
-            error_line(&with_hint(&e));
-            exit_for(&e)
-        }
+        Err(f) => failed(&f),
     };
     if let Some(api) = api {
         api.shutdown().await;
@@ -591,14 +570,14 @@ fn report(args: &RunArgs, outcome: RunOutcome) -> ExitCode {
             .report
             .teardown_error
             .as_ref()
-            .map_or(ExitCode::ScriptException, exit_for),
+            .map_or(ExitCode::ScriptException, ExitCode::from),
         RunStatus::SetupFailed(msg) => {
             error_line(msg);
             outcome
                 .report
                 .setup_error
                 .as_ref()
-                .map_or(ExitCode::ScriptException, exit_for)
+                .map_or(ExitCode::ScriptException, ExitCode::from)
         }
     }
 }
@@ -683,13 +662,13 @@ mod tests {
         let outs = build_outputs(&args, &env, &[]).unwrap();
         assert_eq!(outs[0].name(), "json");
         args.out = vec!["influxdb=http://x".to_string()];
-        let err = build_outputs(&args, &env, &[]).err().unwrap();
+        let err = build_outputs(&args, &env, &[]).err().unwrap().to_string();
         assert_eq!(
             err,
             "invalid output type 'influxdb', available types are: experimental-prometheus-rw, json, csv"
         );
         args.out = vec!["csv=/no/such/folder/x.csv".to_string()];
-        let err = build_outputs(&args, &env, &[]).err().unwrap();
+        let err = build_outputs(&args, &env, &[]).err().unwrap().to_string();
         assert!(
             err.starts_with("could not create the 'csv' output: open /no/such/folder/x.csv:"),
             "{err}"
@@ -699,7 +678,7 @@ mod tests {
             "K6_PROMETHEUS_RW_TREND_STATS".to_string(),
             "p(x)".to_string(),
         );
-        let err = build_outputs(&args, &env, &[]).err().unwrap();
+        let err = build_outputs(&args, &env, &[]).err().unwrap().to_string();
         assert!(err.contains("K6_PROMETHEUS_RW_TREND_STATS `p(x)`"), "{err}");
     }
 }

@@ -102,9 +102,14 @@ pub enum RunError {
     /// `exec.test.abort()` during setup or teardown (k6 exit 108).
     #[error("test aborted: {0}")]
     Aborted(String),
-    /// setup or teardown exceeded its timeout (k6 exit 100/101).
-    #[error("{0}")]
-    Timeout(String),
+    /// setup, teardown or handleSummary exceeded its timeout (k6 exit 100/101), in k6's words.
+    #[error("{}() execution timed out after {} seconds", .part.function(), .limit.as_secs_f64())]
+    Timeout {
+        /// Which function ran out of time.
+        part: TimedPart,
+        /// Its limit (`setupTimeout`, `teardownTimeout`, `handleSummaryTimeout`).
+        limit: std::time::Duration,
+    },
     /// The test was stopped from outside (a signal, the service) before it could start (k6 exit
     /// 105).
     #[error("{0}")]
@@ -115,6 +120,34 @@ pub enum RunError {
     /// Anything else that stops the run.
     #[error("{0}")]
     Internal(String),
+}
+
+/// The script functions that run under a time limit of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimedPart {
+    Setup,
+    Teardown,
+    HandleSummary,
+}
+
+impl TimedPart {
+    /// The script function's name.
+    pub fn function(self) -> &'static str {
+        match self {
+            TimedPart::Setup => "setup",
+            TimedPart::Teardown => "teardown",
+            TimedPart::HandleSummary => "handleSummary",
+        }
+    }
+
+    /// The option that sets its limit.
+    pub fn option(self) -> &'static str {
+        match self {
+            TimedPart::Setup => "setupTimeout",
+            TimedPart::Teardown => "teardownTimeout",
+            TimedPart::HandleSummary => "handleSummaryTimeout",
+        }
+    }
 }
 
 /// Data returned by `setup()`, JSON-serialised (k6 round-trips it through JSON).

@@ -19,7 +19,7 @@ use super::state::{
     AbortReason, ExecutionState, ExecutionStatus, ExternalControl, ScenarioProgress, TestAbort,
 };
 use super::vu_pool::VuPool;
-use super::{RunError, Runner, ScenarioInfo, SetupData};
+use super::{RunError, Runner, ScenarioInfo, SetupData, TimedPart};
 use crate::metrics::{Sample, SampleSender, TagSet, builtin};
 
 /// How a test ended.
@@ -96,18 +96,15 @@ fn emit_gauges(samples: &SampleSender, tags: &Arc<TagSet>, state: &ExecutionStat
     ]);
 }
 
-/// Runs `timed` with `limit`; `what` names the part (`setup`, `teardown`) in k6's timeout message.
+/// Runs `timed` with `limit`; past it, k6's timeout error for `part`.
 async fn with_timeout<T>(
-    what: &str,
+    part: TimedPart,
     limit: Duration,
     timed: impl Future<Output = Result<T, RunError>>,
 ) -> Result<T, RunError> {
     match tokio::time::timeout(limit, timed).await {
         Ok(r) => r,
-        Err(_) => Err(RunError::Timeout(format!(
-            "{what}() execution timed out after {} seconds",
-            limit.as_secs_f64()
-        ))),
+        Err(_) => Err(RunError::Timeout { part, limit }),
     }
 }
 
@@ -247,7 +244,7 @@ async fn run_inner<R: Runner>(
             Once::Setup,
             Box::pin(async move {
                 if run_setup {
-                    with_timeout("setup", limit, work).await
+                    with_timeout(TimedPart::Setup, limit, work).await
                 } else {
                     Ok(None)
                 }
@@ -353,7 +350,11 @@ async fn run_inner<R: Runner>(
         controller
             .run_once(
                 Once::Teardown,
-                Box::pin(async move { with_timeout("teardown", limit, work).await.map(|()| None) }),
+                Box::pin(async move {
+                    with_timeout(TimedPart::Teardown, limit, work)
+                        .await
+                        .map(|()| None)
+                }),
             )
             .await
             .err()

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::engine::RunError;
 use crate::engine::controller::SharedController;
 use crate::engine::options::Options;
 use crate::engine::options::network::NetworkOptions;
 use crate::engine::options::plan::TestPlan;
 use crate::engine::scheduler::{RunEnd, RunReport, run_test_controlled};
 use crate::engine::state::TestAbort;
+use crate::engine::{RunError, TimedPart};
 use crate::http::RateLimiter;
 use crate::js::coroutine::SummaryOutput;
 use crate::js::loader::ScriptFiles;
@@ -486,10 +486,13 @@ async fn summarize(
             Ok(Err(e)) => (None, Some(e.to_string())),
             Err(_) => (
                 None,
-                Some(format!(
-                    "handleSummary() execution timed out after {} seconds",
-                    limit.as_secs_f64()
-                )),
+                Some(
+                    RunError::Timeout {
+                        part: TimedPart::HandleSummary,
+                        limit,
+                    }
+                    .to_string(),
+                ),
             ),
         }
     } else {
