@@ -23,8 +23,8 @@ use crate::distributed::protocol::{
 };
 use crate::distributed::runner::RunnerLink;
 use crate::engine::state::{AbortReason, TestAbort};
-use crate::keptn::event::rfc3339_ms;
 use crate::run::{MetricsLink, RunConfig, RunFailure};
+use crate::timefmt::rfc3339_ms;
 
 /// Answers discovery and assignments until the manager closes (shutdown).
 pub async fn serve(
