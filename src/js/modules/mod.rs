@@ -15,6 +15,7 @@ mod crypto;
 mod data;
 mod encoding;
 mod execution;
+mod fs;
 mod html;
 mod http;
 mod k6;
@@ -36,6 +37,8 @@ const BUILTINS: &[(&str, &str)] = &[
         "const api = globalThis.__k6.htmlApi();\nexport const parseHTML = api.parseHTML;\nexport default { parseHTML };\n",
     ),
     ("k6/timers", include_str!("../shims/k6_timers.js")),
+    ("k6/experimental/fs", include_str!("../shims/fs.js")),
+    ("k6/experimental/csv", include_str!("../shims/csv.js")),
     ("k6/ws", include_str!("../shims/ws.js")),
     ("k6/websockets", include_str!("../shims/websockets.js")),
     (
@@ -168,6 +171,7 @@ pub fn install_module<'js>(
             ws::install(ctx, &native, state)
         }
         "k6/crypto" => crypto::install(ctx, &native),
+        "k6/experimental/fs" | "k6/experimental/csv" => fs::install(ctx, &native, state),
         _ => Ok(()),
     }
 }
