@@ -46,7 +46,8 @@ RUN apt-get update \
 COPY --from=builder /usr/local/bin/loadgate /usr/local/bin/loadgate
 
 # /etc/loadgate/tests is the mount point for a tests folder (the chart mounts its ConfigMap there
-# and sets LOADGATE_TESTS_DIR); without one, `loadgate serve` uses its embedded default workload.
+# and sets LOADGATE_TESTS_DIR). Without a tests folder, a resource service URL or a Keptn API
+# endpoint, `loadgate serve` refuses to start (`--demo-workloads` runs the embedded demo workloads).
 # Numeric user, so Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001
 WORKDIR /home/loadgate

@@ -14,7 +14,14 @@ For the default values and each file in chart/ci/*-values.yaml (the documented m
   - names and references: the Service, PodDisruptionBudget and ServiceMonitor select the pod
     labels; Service targetPort and ServiceMonitor port name exist; the ServiceAccount, the tests
     ConfigMap and the mounted volumes resolve; every Secret reference is one the values named;
-  - probes hit loadgate's real routes (/health/live, /health/ready) on the container port;
+  - probes hit loadgate's real routes (/health/live, /health/ready) on the container port, and
+    the distributor sidecar's its own (/health on 10999);
+  - the workload source: a mounted tests ConfigMap when tests are given, else Keptn's resource
+    service (LOADGATE_RESOURCE_SERVICE_URL or KEPTN_API_ENDPOINT);
+  - scale-out: replicas or a HorizontalPodAutoscaler (never both), `scaleOut.separate` as a
+    topology spread or a hard pod anti-affinity that selects the release's own pods, the load
+    pool's nodeSelector and toleration, a PodDisruptionBudget that lets a drain proceed;
+  - NATS auth and TLS: credentials by secretKeyRef or mounted files, never in plain text;
   - non-root, read-only root filesystem, no privilege escalation, termination grace > shutdown
     grace; the loadgate container gets only the flags and environment variables `loadgate serve`
     defines (issues 3 and 4), and the mode's own settings (NATS_URL, or the distributor sidecar);
@@ -104,6 +111,99 @@ def cases():
         with open(os.path.join(folder, name), encoding="utf-8") as f:
             files[name] = f.read()
     yield "set-file", {"tests": {"files": files}}
+    yield from tutorial_cases(os.path.join(ROOT, "tutorials", "03-kubernetes.md"))
+
+
+def helm_scalar(text):
+    """A --set value as Helm's strvals types it: booleans, integers, null, else a string."""
+    if text in ("true", "false"):
+        return text == "true"
+    if text == "null":
+        return None
+    if re.fullmatch(r"-?[0-9]+", text) and (text == "0" or not text.startswith("0")):
+        return int(text)
+    return text
+
+
+def set_key(values, dotted, value):
+    """Sets a --set style key (dots separate, `\\.` is a literal dot)."""
+    keys = [k.replace("\x00", ".") for k in dotted.replace("\\.", "\x00").split(".")]
+    node = values
+    for k in keys[:-1]:
+        node = node.setdefault(k, {})
+    node[keys[-1]] = value
+
+
+def merge(base, over):
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            merge(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v)
+    return base
+
+
+TUTORIAL_ENV = {"REGISTRY": "registry.example.com/platform"}
+# Secrets the tutorial creates (`kubectl ... create secret generic NAME`): its releases may
+# reference only those.
+TUTORIAL_SECRETS = set()
+
+
+def tutorial_cases(path):
+    """Every `helm install`/`helm upgrade` of a tutorial, as the values it gives the chart.
+    `--reuse-values` starts from the values of the last command outside an "Or:" section
+    (those are alternatives: checked, but they do not change what later sections build on)."""
+    import shlex
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    TUTORIAL_SECRETS.update(re.findall(r"create secret generic ([-a-z0-9]+)", text))
+    namespaces = set(re.findall(r"kubectl create namespace ([-a-z0-9]+)", text))
+    base = {}
+    section = ""
+    out = []
+    for block in re.finditer(r"^## ([^\n]*)$|^```sh[^\n]*\n(.*?)^```", text, re.S | re.M):
+        if block.group(1) is not None:
+            section = block.group(1)
+            continue
+        body = block.group(2).replace("\\\n", " ")
+        for line in body.splitlines():
+            line = line.split(" #", 1)[0].strip()
+            if not line.startswith("helm install") and not line.startswith("helm upgrade"):
+                continue
+            for name, value in TUTORIAL_ENV.items():
+                line = line.replace(f"${name}", value)
+            args = shlex.split(line)[2:]
+            values = {}
+            i = 0
+            while i < len(args):
+                a = args[i]
+                if a == "--reuse-values":
+                    values = merge(copy.deepcopy(base), values)
+                elif a in ("--set", "--set-file", "-f", "--values", "--namespace", "-n"):
+                    arg = args[i + 1]
+                    i += 1
+                    if a in ("--namespace", "-n") and arg not in namespaces:
+                        problem(f"tutorial-3 {section}", f"namespace {arg} is never created (kubectl create namespace)")
+                    if a == "--set":
+                        for pair in re.split(r"(?<!\\),", arg):
+                            k, v = pair.split("=", 1)
+                            set_key(values, k, helm_scalar(v))
+                    elif a == "--set-file":
+                        k, file = arg.split("=", 1)
+                        with open(os.path.join(ROOT, file), encoding="utf-8") as f:
+                            set_key(values, k, f.read())
+                    elif a in ("-f", "--values"):
+                        merge(values, load_values(os.path.join(ROOT, arg)))
+                elif a.startswith("-"):
+                    raise SystemExit(f"{path}: helm flag {a} is not understood by chart_check.py")
+                i += 1
+            case = f"tutorial-3 {section.split('.')[0]}.{len(out) + 1}"
+            if not values.get("image", {}).get("repository"):
+                problem(case, "the tutorial installs without image.repository (the default image is not published)")
+            out.append((case, values))
+            if "Or:" not in section:
+                base = values
+    return out
 
 
 def by_kind(docs, kind):
@@ -174,9 +274,26 @@ def check_docs(case, docs, values):
     labels = pod["metadata"].get("labels", {})
     if not selects(dep["spec"]["selector"]["matchLabels"], labels):
         problem(case, "Deployment selector does not match its pod labels")
-    if dep["spec"].get("replicas") != values["replicaCount"]:
-        problem(case, "replicas differ from replicaCount")
     spec = pod["spec"]
+    hpas = by_kind(docs, "HorizontalPodAutoscaler")
+    auto = values["autoscaling"]
+    if auto["enabled"]:
+        if "replicas" in dep["spec"]:
+            problem(case, "autoscaling on, but the Deployment also sets replicas (they would fight)")
+        if len(hpas) != 1:
+            problem(case, f"autoscaling on, expected one HorizontalPodAutoscaler, got {len(hpas)}")
+        for h in hpas:
+            ref = h["spec"]["scaleTargetRef"]
+            if (ref["kind"], ref["name"]) != ("Deployment", dep["metadata"]["name"]):
+                problem(case, f"the HorizontalPodAutoscaler scales {ref}, not the Deployment")
+            if (h["spec"]["minReplicas"], h["spec"]["maxReplicas"]) != (auto["minReplicas"], auto["maxReplicas"]):
+                problem(case, "HorizontalPodAutoscaler bounds differ from autoscaling.*")
+    else:
+        if dep["spec"].get("replicas") != values["replicaCount"]:
+            problem(case, "replicas differ from replicaCount")
+        if hpas:
+            problem(case, "a HorizontalPodAutoscaler without autoscaling.enabled")
+    check_placement(case, spec, labels, values)
 
     # Services, PDB, ServiceMonitor select the pods, and ports resolve.
     services = by_kind(docs, "Service")
@@ -198,6 +315,9 @@ def check_docs(case, docs, values):
     for pdb in by_kind(docs, "PodDisruptionBudget"):
         if not selects(pdb["spec"]["selector"]["matchLabels"], labels):
             problem(case, "PodDisruptionBudget does not select the pods")
+        mu = pdb["spec"].get("maxUnavailable")
+        if "minAvailable" in pdb["spec"] or mu in (0, "0", "0%") or mu is None:
+            problem(case, f"PodDisruptionBudget {pdb['spec']} can block node drains (want maxUnavailable >= 1)")
     if values["podDisruptionBudget"]["enabled"] != bool(by_kind(docs, "PodDisruptionBudget")):
         problem(case, "PodDisruptionBudget presence does not follow podDisruptionBudget.enabled")
     monitors = by_kind(docs, "ServiceMonitor")
@@ -227,6 +347,12 @@ def check_docs(case, docs, values):
             problem(case, f"{kind} port {probe['port']} is no container port")
     if lg["readinessProbe"]["httpGet"]["path"] != "/health/ready":
         problem(case, "readiness must use /health/ready (NATS connected)")
+    dist = containers.get("distributor")
+    if dist is not None:
+        for kind in ("livenessProbe", "readinessProbe"):
+            probe = dist.get(kind, {}).get("httpGet")
+            if not probe or (probe.get("path"), probe.get("port")) != ("/health", 10999):
+                problem(case, f"distributor {kind} is not GET /health on 10999: {probe}")
 
     # Security: non-root, read-only root, graceful termination.
     psc, csc = spec.get("securityContext", {}), lg.get("securityContext", {})
@@ -249,7 +375,10 @@ def check_docs(case, docs, values):
             if m["name"] not in volumes:
                 problem(case, f"volumeMount {m['name']} has no volume")
     tests = values["tests"]
-    if tests["enabled"]:
+    from_cm = bool(tests["existingConfigMap"] or tests["files"])
+    if from_cm != ("tests" in volumes):
+        problem(case, "the tests volume does not follow tests.files / tests.existingConfigMap")
+    if from_cm:
         cm = volumes.get("tests", {}).get("configMap", {}).get("name")
         if tests["existingConfigMap"]:
             if cm != tests["existingConfigMap"]:
@@ -276,7 +405,24 @@ def check_docs(case, docs, values):
     for name in env:
         if name not in SERVE_ENV and not name.startswith(SERVE_ENV_PREFIXES) and name not in extra_env:
             problem(case, f"environment variable {name} is not one loadgate reads")
-    allowed_secrets = {values["keptn"]["apiToken"]["existingSecret"], values["remoteWrite"]["credentials"]["existingSecret"]} - {""}
+    check_workload_source(case, env, from_cm, values)
+    check_nats_auth(case, env, lg, volumes, values)
+    allowed_secrets = {
+        values["keptn"]["apiToken"]["existingSecret"],
+        values["remoteWrite"]["credentials"]["existingSecret"],
+        values["nats"]["auth"]["existingSecret"],
+        values["nats"]["tls"]["existingSecret"],
+    } - {""}
+    for v in volumes.values():
+        name = v.get("secret", {}).get("secretName")
+        if name is not None and name not in allowed_secrets:
+            problem(case, f"volume {v['name']} mounts Secret {name} that no value names")
+    if case.startswith("tutorial-3"):
+        used = {e["valueFrom"]["secretKeyRef"]["name"] for c in spec["containers"] for e in c.get("env", [])
+                if "secretKeyRef" in e.get("valueFrom", {})}
+        used |= {v["secret"]["secretName"] for v in volumes.values() if "secret" in v}
+        for name in sorted(used - TUTORIAL_SECRETS):
+            problem(case, f"uses Secret {name}, which the tutorial never creates")
     for c in spec["containers"]:
         for e in c.get("env", []):
             ref = e.get("valueFrom", {}).get("secretKeyRef")
@@ -310,6 +456,110 @@ def check_docs(case, docs, values):
     rw = values["remoteWrite"]
     if rw["enabled"] != ("PROMETHEUS_RW_URL" in env):
         problem(case, "PROMETHEUS_RW_URL does not follow remoteWrite.enabled")
+
+
+def check_workload_source(case, env, from_cm, values):
+    """Exactly one workload source reaches loadgate: the tests folder, else the resource service
+    (its own URL, else the Keptn API's /resource-service, which loadgate derives)."""
+    keptn = values["keptn"]
+    rs = env.get("LOADGATE_RESOURCE_SERVICE_URL", {}).get("value")
+    api = env.get("KEPTN_API_ENDPOINT", {}).get("value")
+    if from_cm:
+        if env.get("LOADGATE_TESTS_DIR", {}).get("value") != "/etc/loadgate/tests":
+            problem(case, "tests given but LOADGATE_TESTS_DIR is not the mounted folder")
+        if rs:
+            problem(case, "tests given and LOADGATE_RESOURCE_SERVICE_URL set: which one?")
+        return
+    if "LOADGATE_TESTS_DIR" in env:
+        problem(case, "LOADGATE_TESTS_DIR set without tests")
+    if keptn["resourceServiceUrl"]:
+        if rs != keptn["resourceServiceUrl"]:
+            problem(case, "keptn.resourceServiceUrl does not reach LOADGATE_RESOURCE_SERVICE_URL")
+    elif rs:
+        problem(case, "LOADGATE_RESOURCE_SERVICE_URL set without keptn.resourceServiceUrl")
+    elif api != keptn["apiEndpoint"] or not api:
+        problem(case, "no workload source: neither tests, a resource service URL nor KEPTN_API_ENDPOINT")
+
+
+def check_nats_auth(case, env, lg, volumes, values):
+    """NATS credentials and TLS files: from the named Secrets, files under mounted volumes."""
+    if values["mode"] != "nats":
+        for name in ("NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN", "NATS_CA", "NATS_CERT", "NATS_KEY"):
+            if name in env:
+                problem(case, f"mode distributor sets {name} (loadgate does not use NATS then)")
+        return
+    auth, tls = values["nats"]["auth"], values["nats"]["tls"]
+    mounts = {m["mountPath"]: m["name"] for m in lg.get("volumeMounts", [])}
+
+    def file_in_secret(var, secret, key):
+        path = env.get(var, {}).get("value")
+        if not path:
+            problem(case, f"{var} is not set")
+            return
+        folder, name = os.path.split(path)
+        vol = volumes.get(mounts.get(folder, ""), {})
+        items = {i["path"]: i["key"] for i in vol.get("secret", {}).get("items", [])}
+        if vol.get("secret", {}).get("secretName") != secret or items.get(name) != key:
+            problem(case, f"{var}={path} is not {secret}/{key} mounted")
+
+    want = set()
+    if auth["existingSecret"]:
+        if auth["credsKey"]:
+            want.add("NATS_CREDS")
+            file_in_secret("NATS_CREDS", auth["existingSecret"], auth["credsKey"])
+        for var, key in (("NATS_USER", auth["userKey"]), ("NATS_PASSWORD", auth["passwordKey"]), ("NATS_TOKEN", auth["tokenKey"])):
+            if key:
+                want.add(var)
+                ref = env.get(var, {}).get("valueFrom", {}).get("secretKeyRef", {})
+                if (ref.get("name"), ref.get("key")) != (auth["existingSecret"], key):
+                    problem(case, f"{var} is not {auth['existingSecret']}/{key} by secretKeyRef")
+    if tls["existingSecret"]:
+        want.add("NATS_CA")
+        file_in_secret("NATS_CA", tls["existingSecret"], tls["caKey"])
+        if tls["certKey"]:
+            want |= {"NATS_CERT", "NATS_KEY"}
+            file_in_secret("NATS_CERT", tls["existingSecret"], tls["certKey"])
+            file_in_secret("NATS_KEY", tls["existingSecret"], tls["keyKey"])
+    got = {n for n in env if n.startswith("NATS_") and n != "NATS_URL"}
+    if got != want:
+        problem(case, f"NATS settings {sorted(got)}, want {sorted(want)}")
+
+
+def check_placement(case, spec, labels, values):
+    """scaleOut.separate, the load pool, and the plain nodeSelector/tolerations/affinity."""
+    so, pool = values["scaleOut"], values["loadPool"]
+    spreads = spec.get("topologySpreadConstraints", [])
+    anti = spec.get("affinity", {}).get("podAntiAffinity", {}).get("requiredDuringSchedulingIgnoredDuringExecution", [])
+    if so["separate"] == "preferred":
+        if not any(c["topologyKey"] == so["topologyKey"] and selects(c["labelSelector"]["matchLabels"], labels)
+                   and c["whenUnsatisfiable"] == "ScheduleAnyway" for c in spreads):
+            problem(case, "separate=preferred without a topology spread over the release's pods")
+    elif spreads:
+        problem(case, "a topology spread without scaleOut.separate=preferred")
+    if so["separate"] == "required":
+        if not any(t["topologyKey"] == so["topologyKey"] and selects(t["labelSelector"]["matchLabels"], labels) for t in anti):
+            problem(case, "separate=required without a required pod anti-affinity against the release's pods")
+    elif anti and not values["affinity"].get("podAntiAffinity"):
+        problem(case, "a required pod anti-affinity without scaleOut.separate=required")
+    for k, v in values["affinity"].items():
+        if k != "podAntiAffinity" and spec.get("affinity", {}).get(k) != v:
+            problem(case, f"affinity.{k} is not rendered as given")
+    selector = spec.get("nodeSelector", {})
+    tolerations = spec.get("tolerations", [])
+    for k, v in values["nodeSelector"].items():
+        if selector.get(k) != v:
+            problem(case, f"nodeSelector {k}={v} is lost")
+    for t in values["tolerations"]:
+        if t not in tolerations:
+            problem(case, f"toleration {t} is lost")
+    if pool["enabled"]:
+        if selector.get(pool["key"]) != pool["value"]:
+            problem(case, "loadPool on, but the pods do not select its nodes")
+        if not any(t.get("key") == pool["key"] and t.get("value") == pool["value"] and t.get("effect") == pool["effect"]
+                   for t in tolerations):
+            problem(case, "loadPool on, but the pods do not tolerate its taint")
+    elif pool["key"] in selector and pool["key"] not in values["nodeSelector"]:
+        problem(case, "loadPool off, but its node selector is rendered")
 
 
 def expect_refused(case, values, needle):
@@ -372,8 +622,14 @@ def main():
     print(f"helm SDK {helm.helm_sdk_version()} (helm-python-sdk {helm.__version__}), "
           f"Kubernetes schemas {KUBE_VERSION} strict")
     count = 0
+
+    def report(case, before):
+        print(f"  {'ok' if len(problems) == before else 'FAILED'} {case}")
+
     for case, values in cases():
+        before = len(problems)
         check_case(case, copy.deepcopy(values))
+        report(case, before)
         count += 1
     refusals = [
         ("bad-mode", {"mode": "jetstream"}, "mode"),
@@ -385,16 +641,36 @@ def main():
         ("remote-no-token", {"mode": "distributor", "distributor": {"keptnApiEndpoint": "https://k/api"},
                              "keptn": {"apiToken": {"existingSecret": "", "key": "k"}}}, "apiToken"),
         ("unknown-key", {"replicas": 2}, "replicas"),
+        ("no-workload-source", {"keptn": {"apiEndpoint": "", "resourceServiceUrl": ""}}, "no workload source"),
+        ("nats-auth-no-secret", {"nats": {"auth": {"tokenKey": "token"}}}, "nats.auth.existingSecret"),
+        ("nats-auth-two-ways", {"nats": {"auth": {"existingSecret": "s", "tokenKey": "t", "credsKey": "c"}}}, "one of credsKey"),
+        ("nats-user-no-password", {"nats": {"auth": {"existingSecret": "s", "userKey": "u"}}}, "go together"),
+        ("nats-cert-no-key", {"nats": {"tls": {"existingSecret": "s", "certKey": "tls.crt"}}}, "go together"),
+        ("nats-bad-scheme", {"nats": {"url": "http://keptn-nats:4222"}}, "nats"),
+        ("hpa-max-below-min", {"autoscaling": {"enabled": True, "minReplicas": 4, "maxReplicas": 2,
+                                               "targetCPUUtilizationPercentage": 70}}, "maxReplicas"),
+        ("bad-separate", {"scaleOut": {"separate": "yes", "topologyKey": "kubernetes.io/hostname"}}, "separate"),
+        ("separate-and-own-anti-affinity", {"scaleOut": {"separate": "required", "topologyKey": "kubernetes.io/hostname"},
+                                            "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}}},
+         "podAntiAffinity"),
+        ("pdb-blocks-drains", {"podDisruptionBudget": {"enabled": True, "maxUnavailable": 0}}, "maxUnavailable"),
+        ("bad-pool-effect", {"loadPool": {"enabled": True, "key": "k", "value": "v", "effect": "Never"}}, "effect"),
+        ("distributor-bad-probe", {"mode": "distributor", "distributor": {"livenessProbe": {"httpGet": {"path": "/healthz", "port": 10999}}}},
+         "livenessProbe"),
     ]
     for case, values, release, namespace, service in check_skaffold():
+        before = len(problems)
         check_case(case, values)
         with helm.Chart.load(CHART) as chart:
             rendered = chart.render(values, name=release, namespace=namespace)
         if f"name: {service}\n" not in rendered.get("loadgate/templates/service.yaml", ""):
             problem(case, f"port-forward target Service {service} is not rendered")
+        report(case, before)
         count += 1
     for case, values, needle in refusals:
+        before = len(problems)
         expect_refused(case, values, needle)
+        report(f"refused: {case}", before)
         count += 1
     if problems:
         print("\n".join(problems))

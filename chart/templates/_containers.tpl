@@ -1,3 +1,40 @@
+{{/* NATS environment of the loadgate container (mode nats): the URL, the credentials from
+     nats.auth's Secret (a creds file is mounted, passwords and tokens come by secretKeyRef) and
+     the TLS files mounted from nats.tls's Secret. */}}
+{{- define "loadgate.natsEnv" -}}
+- name: NATS_URL
+  value: {{ .Values.nats.url | quote }}
+{{- with .Values.nats.auth }}
+{{- if .existingSecret }}
+{{- if .credsKey }}
+- name: NATS_CREDS
+  value: /etc/loadgate/nats-creds/nats.creds
+{{- end }}
+{{- range $envName, $key := dict "NATS_USER" .userKey "NATS_PASSWORD" .passwordKey "NATS_TOKEN" .tokenKey }}
+{{- if $key }}
+- name: {{ $envName }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.Values.nats.auth.existingSecret }}
+      key: {{ $key }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with .Values.nats.tls }}
+{{- if .existingSecret }}
+- name: NATS_CA
+  value: /etc/loadgate/nats-tls/ca.pem
+{{- if .certKey }}
+- name: NATS_CERT
+  value: /etc/loadgate/nats-tls/cert.pem
+- name: NATS_KEY
+  value: /etc/loadgate/nats-tls/key.pem
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* Remote-write environment: PROMETHEUS_RW_URL and k6's K6_PROMETHEUS_RW_* names. */}}
 {{- define "loadgate.remoteWriteEnv" -}}
 {{- $rw := .Values.remoteWrite -}}
@@ -81,6 +118,10 @@
       valueFrom:
         fieldRef:
           fieldPath: spec.nodeName
+  livenessProbe:
+    {{- toYaml $d.livenessProbe | nindent 4 }}
+  readinessProbe:
+    {{- toYaml $d.readinessProbe | nindent 4 }}
   ports:
     - name: api-proxy
       containerPort: 8081

@@ -63,9 +63,30 @@ pub enum Command {
 /// `loadgate serve` flags; each has an environment equivalent.
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
-    /// NATS server URL (HTTP only when absent).
+    /// NATS server URL (HTTP only when absent); `tls://` for TLS.
     #[arg(long, env = "NATS_URL")]
     pub nats_url: Option<String>,
+    /// NATS credentials file (user JWT and NKey seed).
+    #[arg(long, env = "NATS_CREDS")]
+    pub nats_creds: Option<PathBuf>,
+    /// NATS user (with --nats-password).
+    #[arg(long, env = "NATS_USER")]
+    pub nats_user: Option<String>,
+    /// NATS password (prefer the variable; never logged).
+    #[arg(long, env = "NATS_PASSWORD", hide_env_values = true)]
+    pub nats_password: Option<String>,
+    /// NATS token (prefer the variable; never logged).
+    #[arg(long, env = "NATS_TOKEN", hide_env_values = true)]
+    pub nats_token: Option<String>,
+    /// PEM CA bundle for the NATS server's certificate (turns TLS on).
+    #[arg(long, env = "NATS_CA")]
+    pub nats_ca: Option<PathBuf>,
+    /// PEM client certificate for NATS (with --nats-key).
+    #[arg(long, env = "NATS_CERT")]
+    pub nats_cert: Option<PathBuf>,
+    /// PEM key of the NATS client certificate.
+    #[arg(long, env = "NATS_KEY")]
+    pub nats_key: Option<PathBuf>,
     /// A `...triggered` type to take (also its NATS subject); repeatable, for custom task names.
     #[arg(
         long = "event-type",
@@ -79,12 +100,17 @@ pub struct ServeArgs {
     /// HTTP address for events, /v1/tests, health and /metrics.
     #[arg(long, env = "LOADGATE_HTTP_ADDR", default_value = "0.0.0.0:8080")]
     pub http_addr: String,
-    /// A folder with loadgate.yaml and the scripts (default: the embedded workloads).
+    /// A folder with loadgate.yaml and the scripts (wins over the resource service).
     #[arg(long, env = "LOADGATE_TESTS_DIR")]
     pub tests_dir: Option<PathBuf>,
-    /// Fetch loadgate.yaml and scripts from this Keptn resource service / API URL.
+    /// Fetch loadgate.yaml and scripts from this Keptn resource service (default with
+    /// --keptn-api-endpoint: {endpoint}/resource-service).
     #[arg(long, env = "LOADGATE_RESOURCE_SERVICE_URL")]
     pub resource_service_url: Option<String>,
+    /// Run the embedded demo workloads when no workload source is given (otherwise serve
+    /// refuses to start without one).
+    #[arg(long, env = "LOADGATE_DEMO_WORKLOADS")]
+    pub demo_workloads: bool,
     /// Where answers to HTTP events go (Keptn's distributor).
     #[arg(
         long,

@@ -3,7 +3,6 @@
 //! summary and the `.finished` event printed; no NATS, no Prometheus).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use crate::engine::duration::GoDuration;
 use crate::keptn::resource::{ResourceClient, Secret};
 use crate::output::Output;
 use crate::output::prometheus::{ExtraLabels, PrometheusRw, RwConfig, RwStats};
+use crate::service::nats::NatsSettings;
 use crate::service::{self, JobLabels, ServiceConfig};
 use crate::workload::WorkloadSource;
 
@@ -24,16 +24,52 @@ fn duration(flag: &str, s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("invalid {flag} \"{s}\": {e}"))
 }
 
-fn source(
-    tests_dir: Option<PathBuf>,
-    resource: Option<&str>,
-    token: Option<Secret>,
-) -> WorkloadSource {
-    match (tests_dir, resource) {
-        (Some(d), _) => WorkloadSource::Dir(d),
-        (None, Some(url)) => WorkloadSource::Resource(ResourceClient::new(url, token)),
-        (None, None) => WorkloadSource::Embedded,
+/// Where `loadgate serve` takes workloads from: the tests folder, else the resource service
+/// (its own URL, else `{keptn api}/resource-service` as go-utils builds it). With none of them
+/// it refuses to start, unless `--demo-workloads` asks for the embedded demo workloads (then it
+/// warns): running demo workloads against real deployments by accident is worse than not
+/// starting.
+fn serve_source(args: &ServeArgs, token: Option<Secret>) -> Result<WorkloadSource, String> {
+    if let Some(d) = &args.tests_dir {
+        if !d.is_dir() {
+            return Err(format!(
+                "--tests-dir {}: no such folder (LOADGATE_TESTS_DIR)",
+                d.display()
+            ));
+        }
+        return Ok(WorkloadSource::Dir(d.clone()));
     }
+    let resource = match (&args.resource_service_url, &args.keptn_api_endpoint) {
+        (Some(url), _) => Some(url.trim_end_matches('/').to_string()),
+        (None, Some(api)) => Some(format!("{}/resource-service", api.trim_end_matches('/'))),
+        (None, None) => None,
+    };
+    if let Some(url) = resource {
+        url::Url::parse(&url)
+            .map_err(|e| format!("invalid resource service URL \"{url}\": {e}"))?;
+        return Ok(WorkloadSource::Resource(ResourceClient::new(&url, token)));
+    }
+    if args.demo_workloads {
+        tracing::warn!(
+            "no workload source: running the EMBEDDED DEMO workloads for every event (--demo-workloads); give --tests-dir, --resource-service-url or --keptn-api-endpoint for real tests"
+        );
+        return Ok(WorkloadSource::Embedded);
+    }
+    Err("no workload source: give --tests-dir (LOADGATE_TESTS_DIR), --resource-service-url (LOADGATE_RESOURCE_SERVICE_URL) or --keptn-api-endpoint (KEPTN_API_ENDPOINT, workloads from {endpoint}/resource-service); --demo-workloads runs the embedded demo workloads instead".into())
+}
+
+fn nats_settings(args: &ServeArgs) -> Result<NatsSettings, String> {
+    let settings = NatsSettings {
+        creds: args.nats_creds.clone(),
+        user: args.nats_user.clone(),
+        password: args.nats_password.clone().map(Secret::new),
+        token: args.nats_token.clone().map(Secret::new),
+        ca: args.nats_ca.clone(),
+        cert: args.nats_cert.clone(),
+        key: args.nats_key.clone(),
+    };
+    settings.validate().map_err(|e| e.to_string())?;
+    Ok(settings)
 }
 
 /// The service configuration from the flags.
@@ -60,13 +96,10 @@ pub fn config(args: &ServeArgs) -> Result<ServiceConfig, String> {
         outputs,
         remote_write_stats,
         nats_url: args.nats_url.clone(),
+        nats_settings: nats_settings(args)?,
         types,
         queue_group: args.queue_group.clone(),
-        source: source(
-            args.tests_dir.clone(),
-            args.resource_service_url.as_deref(),
-            token.clone(),
-        ),
+        source: serve_source(args, token.clone())?,
         distributor_url: args.distributor_url.clone(),
         keptn_api_endpoint: args.keptn_api_endpoint.clone(),
         keptn_api_token: token,
@@ -209,7 +242,10 @@ async fn demo_inner(args: DemoArgs) -> Result<i32, String> {
     );
     let mut answers = service::capture::serve(capture_l);
     let config = ServiceConfig {
-        source: source(args.tests_dir.clone(), None, None),
+        source: args
+            .tests_dir
+            .clone()
+            .map_or(WorkloadSource::Embedded, WorkloadSource::Dir),
         distributor_url: distributor,
         ..ServiceConfig::default()
     };

@@ -79,6 +79,11 @@ impl ResourceClient {
         }
     }
 
+    /// The base URL requests go under (`{base}/v1/project/...`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     fn url(&self, project: &str, stage: Option<&str>, service: Option<&str>, uri: &str) -> String {
         let enc = |s: &str| utf8_percent_encode(s, SEGMENT).to_string();
         let mut u = format!("{}/v1/project/{}", self.base, enc(project));

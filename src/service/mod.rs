@@ -51,6 +51,8 @@ pub const DEFAULT_TYPE: &str = "sh.keptn.event.test.triggered";
 pub struct ServiceConfig {
     /// NATS server URL; `None`: HTTP only.
     pub nats_url: Option<String>,
+    /// NATS authentication and TLS.
+    pub nats_settings: nats::NatsSettings,
     /// The `...triggered` types taken (also the NATS subjects).
     pub types: Vec<String>,
     /// The NATS queue group.
@@ -80,6 +82,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
             nats_url: None,
+            nats_settings: nats::NatsSettings::default(),
             types: vec![DEFAULT_TYPE.to_string()],
             queue_group: "loadgate".into(),
             source: WorkloadSource::Embedded,
@@ -127,7 +130,7 @@ pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Runni
     let metrics = metrics::ServiceMetrics::new(config.remote_write_stats.clone())?;
     // NATS first: with it, this replica takes part in scale-out (as coordinator or runner).
     let client = match &config.nats_url {
-        Some(url) => Some(nats::connect(url).await?),
+        Some(url) => Some(nats::connect(url, &config.nats_settings).await?),
         None => None,
     };
     let scale_out = client.clone().map(|c| {
@@ -161,7 +164,7 @@ pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Runni
                 jobs.clone(),
             )
             .await?;
-            tracing::info!(url = config.nats_url.as_deref().unwrap_or_default(), group = %config.queue_group, types = ?config.types, %replica, "nats subscribed");
+            tracing::info!(url = config.nats_url.as_deref().unwrap_or_default(), group = %config.queue_group, types = ?config.types, %replica, auth = config.nats_settings.describe(), "nats subscribed");
             (Some(client), Some(sub), Some(scale_sub))
         }
         _ => (None, None, None),
@@ -189,7 +192,7 @@ pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Runni
             tracing::error!(error = %e, "http server stopped");
         }
     });
-    tracing::info!(%addr, "loadgate service listening");
+    tracing::info!(%addr, workloads = %config.source.describe(), "loadgate service listening");
     Ok(Running {
         jobs,
         addr,

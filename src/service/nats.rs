@@ -5,12 +5,15 @@
 //!
 //! Receives NATS messages; emits [`crate::keptn::Triggered`] events to the [`JobManager`].
 
+use std::path::PathBuf;
+
 use futures_util::StreamExt;
 use futures_util::stream::select_all;
 
 use super::answer::Responder;
 use super::jobs::{JobManager, Submitted};
 use crate::keptn::event::{EventError, decode_structured, parse_triggered};
+use crate::keptn::resource::Secret;
 
 /// Why NATS could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -19,11 +22,109 @@ pub enum NatsError {
     Connect { url: String, reason: String },
     #[error("cannot subscribe to {subject}: {reason}")]
     Subscribe { subject: String, reason: String },
+    #[error("invalid NATS settings: {0}")]
+    Settings(String),
+}
+
+/// How loadgate authenticates to NATS and secures the connection (`--nats-*`, the names the
+/// `nats` CLI reads from the environment). At most one way to authenticate; TLS is used for
+/// `tls://` URLs, or whenever a CA or a client certificate is given.
+#[derive(Clone, Debug, Default)]
+pub struct NatsSettings {
+    /// A `.creds` file (user JWT and NKey seed), as `nats --creds`.
+    pub creds: Option<PathBuf>,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub token: Option<Secret>,
+    /// PEM CA bundle that signs the server's certificate.
+    pub ca: Option<PathBuf>,
+    /// PEM client certificate and key, for servers that verify clients.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+impl NatsSettings {
+    /// Checks the combination before anything connects.
+    pub fn validate(&self) -> Result<(), NatsError> {
+        let bad = |m: &str| Err(NatsError::Settings(m.to_string()));
+        let ways = [
+            self.creds.is_some(),
+            self.user.is_some() || self.password.is_some(),
+            self.token.is_some(),
+        ];
+        if ways.iter().filter(|w| **w).count() > 1 {
+            return bad(
+                "give one of --nats-creds, --nats-user/--nats-password or --nats-token, not several",
+            );
+        }
+        if self.user.is_some() != self.password.is_some() {
+            return bad("--nats-user and --nats-password go together");
+        }
+        if self.cert.is_some() != self.key.is_some() {
+            return bad("--nats-cert and --nats-key go together");
+        }
+        for (flag, path) in [
+            ("--nats-creds", &self.creds),
+            ("--nats-ca", &self.ca),
+            ("--nats-cert", &self.cert),
+            ("--nats-key", &self.key),
+        ] {
+            if let Some(p) = path
+                && !p.is_file()
+            {
+                return Err(NatsError::Settings(format!(
+                    "{flag} {}: no such file",
+                    p.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A short description for the startup log (never the secrets).
+    pub fn describe(&self) -> &'static str {
+        match (&self.creds, &self.user, &self.token) {
+            (Some(_), _, _) => "creds file",
+            (_, Some(_), _) => "user and password",
+            (_, _, Some(_)) => "token",
+            _ => "none",
+        }
+    }
+
+    async fn apply(
+        &self,
+        mut opts: async_nats::ConnectOptions,
+    ) -> Result<async_nats::ConnectOptions, NatsError> {
+        if let Some(c) = &self.creds {
+            opts = opts
+                .credentials_file(c)
+                .await
+                .map_err(|e| NatsError::Settings(format!("--nats-creds {}: {e}", c.display())))?;
+        }
+        if let (Some(u), Some(p)) = (&self.user, &self.password) {
+            opts = opts.user_and_password(u.clone(), p.expose().to_string());
+        }
+        if let Some(t) = &self.token {
+            opts = opts.token(t.expose().to_string());
+        }
+        if let Some(ca) = &self.ca {
+            opts = opts.add_root_certificates(ca.clone()).require_tls(true);
+        }
+        if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
+            opts = opts
+                .add_client_certificate(cert.clone(), key.clone())
+                .require_tls(true);
+        }
+        Ok(opts)
+    }
 }
 
 /// Connects (retrying in the background until the server is there).
-pub async fn connect(url: &str) -> Result<async_nats::Client, NatsError> {
-    async_nats::ConnectOptions::new()
+pub async fn connect(url: &str, settings: &NatsSettings) -> Result<async_nats::Client, NatsError> {
+    settings.validate()?;
+    settings
+        .apply(async_nats::ConnectOptions::new())
+        .await?
         .name("loadgate")
         .retry_on_initial_connect()
         .max_reconnects(None)

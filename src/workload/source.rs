@@ -83,7 +83,7 @@ impl WorkloadSource {
         match self {
             WorkloadSource::Dir(d) => format!("folder {}", d.display()),
             WorkloadSource::Embedded => "embedded default".into(),
-            WorkloadSource::Resource(_) => "keptn resource service".into(),
+            WorkloadSource::Resource(c) => format!("keptn resource service {}", c.base()),
         }
     }
 

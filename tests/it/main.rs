@@ -27,5 +27,6 @@ mod service_cli;
 mod service_http;
 mod service_nats;
 mod service_shutdown;
+mod service_wiring;
 mod tls_trust;
 mod tutorials;

@@ -39,6 +39,88 @@ fn chart_renders_and_validates_in_every_mode() {
     );
     assert_eq!(code, 0, "chart check failed:\n{text}");
     assert!(text.contains(" passed, 0 failed"), "{text}");
+    // The documented modes and the refusals all ran (a case file dropped or renamed shows here).
+    for case in [
+        "default",
+        "distributor",
+        "remote-plane",
+        "existing-tests",
+        "set-file",
+        "scale-out",
+        "autoscaling",
+        "nats-creds",
+        "skaffold-nats",
+        "tutorial-3 4.1",
+        "tutorial-3 8.5",
+        "refused: no-workload-source",
+        "refused: nats-auth-two-ways",
+        "refused: nats-cert-no-key",
+        "refused: hpa-max-below-min",
+        "refused: separate-and-own-anti-affinity",
+        "refused: pdb-blocks-drains",
+        "refused: distributor-bad-probe",
+    ] {
+        assert!(
+            text.contains(&format!("  ok {case}\n")),
+            "case {case} did not run:\n{text}"
+        );
+    }
+}
+
+/// What the chart renders by default is what `loadgate serve` accepts: with only the Keptn API
+/// set (the chart's default, no tests ConfigMap), serve starts and names the resource service it
+/// reads (with no source at all, which the chart refuses to render, serve refuses too: see
+/// service_wiring).
+#[test]
+fn the_charts_default_workload_source_is_one_serve_accepts() {
+    use std::process::Stdio;
+    use std::time::Duration;
+    let values = std::fs::read_to_string(root().join("chart/values.yaml")).unwrap();
+    let api = values
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("apiEndpoint: "))
+        .expect("keptn.apiEndpoint in values.yaml")
+        .to_string();
+    assert!(
+        values.contains("\n  files: {}\n"),
+        "tests.files is not empty by default"
+    );
+    let port = crate::support::free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loadgate"))
+        .args(["serve", "--http-addr", &format!("127.0.0.1:{port}")])
+        .env("KEPTN_API_ENDPOINT", &api)
+        .env_remove("LOADGATE_TESTS_DIR")
+        .env_remove("LOADGATE_RESOURCE_SERVICE_URL")
+        .env_remove("NATS_URL")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..400 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = crate::support::wait_bounded(child, "loadgate serve", Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        up,
+        "serve did not start with the chart's default:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "workloads=\"keptn resource service {api}/resource-service\""
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -73,5 +155,23 @@ fn dockerfile_has_the_contract() {
     assert!(
         settings < cook,
         ".cargo/ must be copied before the dependencies are cooked"
+    );
+}
+
+/// Tutorial 3's scale-out workload parses as loadgate reads it, with `parallelism: 3`, and its
+/// script is tutorial 2's (the tutorial uploads both).
+#[test]
+fn tutorial_3_scale_out_workload_parses() {
+    let dir = root().join("test-data/tutorials/scale-out");
+    let text = std::fs::read_to_string(dir.join("loadgate.yaml")).unwrap();
+    let file = loadgate::workload::WorkloadFile::parse(&text).unwrap();
+    let w = file.select(Some("performance")).unwrap();
+    assert_eq!(w.parallelism, Some(3));
+    assert!(w.options().is_ok());
+    assert!(
+        root()
+            .join("test-data/tutorials/tests")
+            .join(&w.script)
+            .is_file()
     );
 }

@@ -87,9 +87,15 @@ impl Nats {
     }
 
     pub fn start_on(port: u16) -> Nats {
+        Self::start_with(port, &[])
+    }
+
+    /// A nats-server with extra options (auth, TLS: `--user`, `--tls`, ...).
+    pub fn start_with(port: u16, extra: &[&str]) -> Nats {
         let dir = tempfile::tempdir().expect("tempdir");
         let child = Command::new(nats_binary())
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(extra)
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
