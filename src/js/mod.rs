@@ -28,6 +28,7 @@ pub mod loader;
 pub mod log;
 pub mod memory;
 pub mod modules;
+pub mod names;
 pub mod remote;
 pub mod runner;
 pub mod samples;

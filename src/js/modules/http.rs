@@ -17,6 +17,7 @@ use crate::js::convert::{
 };
 use crate::js::coroutine::{Resume, Suspend};
 use crate::js::json_select;
+use crate::js::names::{Name, Names};
 use crate::js::state::{ExpectedStatuses, Phase, VuState};
 use crate::metrics::{TagSet, builtin};
 
@@ -40,7 +41,9 @@ pub fn install<'js>(
     native: &Object<'js>,
     state: &Rc<VuState>,
 ) -> rquickjs::Result<()> {
+    let names = Rc::new(Names::new(ctx)?);
     let st = state.clone();
+    let nm = names.clone();
     native.set(
         "request",
         Function::new(
@@ -53,14 +56,15 @@ pub fn install<'js>(
                 forbid_init(&ctx, &st)?;
                 let prepared = match prepare(&ctx, &st, method, &url, body.0, params.0) {
                     Ok(p) => p,
-                    Err(e) => return parse_failure(&ctx, &st, e),
+                    Err(e) => return parse_failure(&ctx, &st, &nm, e),
                 };
-                let mut out = run(&ctx, &st, vec![prepared])?;
+                let mut out = run(&ctx, &st, &nm, vec![prepared])?;
                 out.pop().ok_or_else(|| throw(&ctx, "no response"))
             },
         )?,
     )?;
     let st = state.clone();
+    let nm = names.clone();
     native.set(
         "asyncRequest",
         Function::new(
@@ -75,11 +79,12 @@ pub fn install<'js>(
                 // as a synchronous one would return (see `parse_failure`).
                 forbid_init(&ctx, &st)?;
                 let prepared = prepare(&ctx, &st, method, &url, Some(body), Some(params));
-                start_async(&ctx, &st, prepared, wrap)
+                start_async(&ctx, &st, &nm, prepared, wrap)
             },
         )?,
     )?;
     let st = state.clone();
+    let nm = names;
     native.set(
         "batch",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, list: Array<'js>| {
@@ -92,7 +97,7 @@ pub fn install<'js>(
                 let params: Value = item.get(3)?;
                 prepared.push(prepare(&ctx, &st, method, &url, Some(body), Some(params))?);
             }
-            let out = run(&ctx, &st, prepared)?;
+            let out = run(&ctx, &st, &nm, prepared)?;
             let arr = Array::new(ctx.clone())?;
             for (i, o) in out.into_iter().enumerate() {
                 arr.set(i, o)?;
@@ -178,6 +183,7 @@ fn forbid_init(ctx: &Ctx<'_>, state: &VuState) -> rquickjs::Result<()> {
 fn parse_failure<'js>(
     ctx: &Ctx<'js>,
     state: &VuState,
+    n: &Names,
     err: rquickjs::Error,
 ) -> rquickjs::Result<Value<'js>> {
     if !matches!(err, rquickjs::Error::Exception) {
@@ -193,15 +199,15 @@ fn parse_failure<'js>(
         .unwrap_or_else(|| crate::js::convert::thrown_text(&thrown));
     tracing::warn!(error = %message, "Request Failed");
     let o = Object::new(ctx.clone())?;
-    o.set("status", 0)?;
-    o.set("status_text", "")?;
-    o.set("proto", "")?;
-    o.set("url", "")?;
-    o.set("headers", Object::new(ctx.clone())?)?;
-    o.set("body", Value::new_null(ctx.clone()))?;
-    o.set("error", message)?;
-    o.set("error_code", 0)?;
-    o.set("cookies", Object::new(ctx.clone())?)?;
+    n.put(ctx, &o, Name::status, 0)?;
+    n.put(ctx, &o, Name::status_text, "")?;
+    n.put(ctx, &o, Name::proto, "")?;
+    n.put(ctx, &o, Name::url, "")?;
+    n.put(ctx, &o, Name::headers, Object::new(ctx.clone())?)?;
+    n.put(ctx, &o, Name::body, Value::new_null(ctx.clone()))?;
+    n.put(ctx, &o, Name::error, message)?;
+    n.put(ctx, &o, Name::error_code, 0)?;
+    n.put(ctx, &o, Name::cookies, Object::new(ctx.clone())?)?;
     Ok(o.into_value())
 }
 
@@ -443,6 +449,7 @@ fn form_value(v: &Value<'_>) -> rquickjs::Result<String> {
 fn run<'js>(
     ctx: &Ctx<'js>,
     state: &VuState,
+    names: &Names,
     prepared: Vec<Prepared>,
 ) -> rquickjs::Result<Vec<Value<'js>>> {
     if state.interrupted.get() {
@@ -460,7 +467,7 @@ fn run<'js>(
     };
     let mut out = Vec::with_capacity(exchanges.len());
     for (p, ex) in prepared.into_iter().zip(exchanges) {
-        out.push(finish(ctx, state, p, ex)?);
+        out.push(finish(ctx, state, names, p, ex)?);
     }
     state.flush();
     Ok(out)
@@ -472,6 +479,7 @@ fn run<'js>(
 fn start_async<'js>(
     ctx: &Ctx<'js>,
     state: &Rc<VuState>,
+    names: &Rc<Names>,
     prepared: Result<Prepared, rquickjs::Error>,
     wrap: Function<'js>,
 ) -> rquickjs::Result<Promise<'js>> {
@@ -479,7 +487,7 @@ fn start_async<'js>(
     let prepared = match prepared {
         Ok(p) => p,
         Err(e) => {
-            match parse_failure(ctx, state, e) {
+            match parse_failure(ctx, state, names, e) {
                 Ok(response) => resolve.call::<_, ()>((wrap.call::<_, Value>((response,))?,))?,
                 Err(rquickjs::Error::Exception) => reject.call::<_, ()>((ctx.catch(),))?,
                 Err(e) => return Err(e),
@@ -499,6 +507,7 @@ fn start_async<'js>(
     let http = state.http.clone();
     let id = hub.next_id();
     let request = prepared.request.clone();
+    let names = names.clone();
     tokio::task::spawn_local(async move {
         let ex = tokio::select! {
             ex = http.execute(request) => ex,
@@ -510,7 +519,7 @@ fn start_async<'js>(
                 let resolve = resolve.restore(ctx)?;
                 let reject = reject.restore(ctx)?;
                 let wrap = wrap.restore(ctx)?;
-                match finish(ctx, state, prepared, ex) {
+                match finish(ctx, state, &names, prepared, ex) {
                     Ok(response) => resolve.call::<_, ()>((wrap.call::<_, Value>((response,))?,)),
                     Err(rquickjs::Error::Exception) => reject.call::<_, ()>((ctx.catch(),)),
                     Err(e) => Err(e),
@@ -526,6 +535,7 @@ fn start_async<'js>(
 fn finish<'js>(
     ctx: &Ctx<'js>,
     state: &VuState,
+    names: &Names,
     p: Prepared,
     ex: Exchange,
 ) -> rquickjs::Result<Value<'js>> {
@@ -543,7 +553,7 @@ fn finish<'js>(
             return Err(throw(ctx, &detail));
         }
     }
-    response_object(ctx, &p, ex)
+    response_object(ctx, names, &p, ex)
 }
 
 /// Emits the samples of every hop of one exchange, with the tags of the context that made it.
@@ -631,20 +641,21 @@ fn hop_tags(
 
 fn response_object<'js>(
     ctx: &Ctx<'js>,
+    n: &Names,
     p: &Prepared,
     ex: Exchange,
 ) -> rquickjs::Result<Value<'js>> {
     let r = ex.response;
     let o = Object::new(ctx.clone())?;
-    o.set("status", r.status)?;
-    o.set("status_text", r.status_text)?;
-    o.set("proto", r.proto)?;
-    o.set("url", r.url)?;
+    n.put(ctx, &o, Name::status, r.status)?;
+    n.put(ctx, &o, Name::status_text, r.status_text)?;
+    n.put(ctx, &o, Name::proto, r.proto)?;
+    n.put(ctx, &o, Name::url, r.url)?;
     let headers = Object::new(ctx.clone())?;
     for (k, v) in &r.headers {
         headers.set(k.as_str(), v.as_str())?;
     }
-    o.set("headers", headers)?;
+    n.put(ctx, &o, Name::headers, headers)?;
     let body: Value = match (&r.body, p.request.response_type) {
         (None, _) | (_, ResponseType::None) => Value::new_null(ctx.clone()),
         (Some(b), ResponseType::Binary) => array_buffer(ctx, b)?,
@@ -652,24 +663,24 @@ fn response_object<'js>(
             rquickjs::String::from_str(ctx.clone(), &String::from_utf8_lossy(b))?.into_value()
         }
     };
-    o.set("body", body)?;
+    n.put(ctx, &o, Name::body, body)?;
     let t = &r.timings;
     let timings = Object::new(ctx.clone())?;
-    timings.set("duration", t.duration)?;
-    timings.set("blocked", t.blocked)?;
-    timings.set("looking_up", t.looking_up)?;
-    timings.set("connecting", t.connecting)?;
-    timings.set("tls_handshaking", t.tls_handshaking)?;
-    timings.set("sending", t.sending)?;
-    timings.set("waiting", t.waiting)?;
-    timings.set("receiving", t.receiving)?;
-    o.set("timings", timings)?;
-    o.set("error", r.error)?;
-    o.set("error_code", r.error_code)?;
-    o.set("remote_ip", r.remote_ip)?;
-    o.set("remote_port", r.remote_port)?;
-    o.set("tls_version", r.tls_version)?;
-    o.set("tls_cipher_suite", r.tls_cipher_suite)?;
+    n.put(ctx, &timings, Name::duration, t.duration)?;
+    n.put(ctx, &timings, Name::blocked, t.blocked)?;
+    n.put(ctx, &timings, Name::looking_up, t.looking_up)?;
+    n.put(ctx, &timings, Name::connecting, t.connecting)?;
+    n.put(ctx, &timings, Name::tls_handshaking, t.tls_handshaking)?;
+    n.put(ctx, &timings, Name::sending, t.sending)?;
+    n.put(ctx, &timings, Name::waiting, t.waiting)?;
+    n.put(ctx, &timings, Name::receiving, t.receiving)?;
+    n.put(ctx, &o, Name::timings, timings)?;
+    n.put(ctx, &o, Name::error, r.error)?;
+    n.put(ctx, &o, Name::error_code, r.error_code)?;
+    n.put(ctx, &o, Name::remote_ip, r.remote_ip)?;
+    n.put(ctx, &o, Name::remote_port, r.remote_port)?;
+    n.put(ctx, &o, Name::tls_version, r.tls_version)?;
+    n.put(ctx, &o, Name::tls_cipher_suite, r.tls_cipher_suite)?;
     let cookies = Object::new(ctx.clone())?;
     for c in &r.cookies {
         let list: Array = match cookies.get::<_, Option<Array>>(c.name.as_str())? {
@@ -681,21 +692,21 @@ fn response_object<'js>(
             }
         };
         let co = Object::new(ctx.clone())?;
-        co.set("name", c.name.as_str())?;
-        co.set("value", c.value.as_str())?;
-        co.set("domain", c.domain.as_str())?;
-        co.set("path", c.path.as_str())?;
-        co.set("http_only", c.http_only)?;
-        co.set("secure", c.secure)?;
-        co.set("max_age", c.max_age as f64)?;
-        co.set("expires", c.expires as f64)?;
+        n.put(ctx, &co, Name::name, c.name.as_str())?;
+        n.put(ctx, &co, Name::value, c.value.as_str())?;
+        n.put(ctx, &co, Name::domain, c.domain.as_str())?;
+        n.put(ctx, &co, Name::path, c.path.as_str())?;
+        n.put(ctx, &co, Name::http_only, c.http_only)?;
+        n.put(ctx, &co, Name::secure, c.secure)?;
+        n.put(ctx, &co, Name::max_age, c.max_age as f64)?;
+        n.put(ctx, &co, Name::expires, c.expires as f64)?;
         list.set(list.len(), co)?;
     }
-    o.set("cookies", cookies)?;
+    n.put(ctx, &o, Name::cookies, cookies)?;
     let rec = &r.request;
     let req = Object::new(ctx.clone())?;
-    req.set("method", rec.method.as_str())?;
-    req.set("url", rec.url.as_str())?;
+    n.put(ctx, &req, Name::method, rec.method.as_str())?;
+    n.put(ctx, &req, Name::url, rec.url.as_str())?;
     let rh = Object::new(ctx.clone())?;
     for (k, vals) in &rec.headers {
         let arr = Array::new(ctx.clone())?;
@@ -704,19 +715,24 @@ fn response_object<'js>(
         }
         rh.set(k.as_str(), arr)?;
     }
-    req.set("headers", rh)?;
-    req.set("body", String::from_utf8_lossy(&rec.body).into_owned())?;
+    n.put(ctx, &req, Name::headers, rh)?;
+    n.put(
+        ctx,
+        &req,
+        Name::body,
+        String::from_utf8_lossy(&rec.body).into_owned(),
+    )?;
     let rc = Object::new(ctx.clone())?;
     for (k, v) in &rec.cookies {
         let arr = Array::new(ctx.clone())?;
         let c = Object::new(ctx.clone())?;
-        c.set("name", k.as_str())?;
-        c.set("value", v.as_str())?;
-        c.set("replace", false)?;
+        n.put(ctx, &c, Name::name, k.as_str())?;
+        n.put(ctx, &c, Name::value, v.as_str())?;
+        n.put(ctx, &c, Name::replace, false)?;
         arr.set(0, c)?;
         rc.set(k.as_str(), arr)?;
     }
-    req.set("cookies", rc)?;
-    o.set("request", req)?;
+    n.put(ctx, &req, Name::cookies, rc)?;
+    n.put(ctx, &o, Name::request, req)?;
     Ok(o.into_value())
 }
