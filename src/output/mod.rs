@@ -39,6 +39,10 @@ pub trait Output: Send {
     }
     /// Called, on a coordinator, for every merged delta (only if [`Output::accepts_deltas`]).
     fn add_delta(&mut self, _delta: &Arc<MetricsDelta>) {}
+    /// Called on a scale-out coordinator before [`Output::start`]: this instance's samples and
+    /// the runners' deltas are parts of one test, and deltas carry no tags, so both are written
+    /// as whole-test series (one series per metric, merged percentiles in one place).
+    fn whole_test(&mut self) {}
     /// Called once at the end: flush what is buffered. The test's end is reported only after
     /// every output has stopped.
     fn stop(self: Box<Self>) -> BoxFuture<'static, ()>;

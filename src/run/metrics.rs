@@ -83,10 +83,13 @@ impl MetricsStream {
     /// A coordinator's stream: every output must accept merged deltas.
     pub fn merging(
         engine: MetricsEngine,
-        outputs: Vec<Box<dyn Output>>,
+        mut outputs: Vec<Box<dyn Output>>,
     ) -> Result<Self, StreamError> {
         if let Some(o) = outputs.iter().find(|o| !o.accepts_deltas()) {
             return Err(StreamError::NoDeltas(o.name().to_string()));
+        }
+        for o in &mut outputs {
+            o.whole_test();
         }
         Ok(Self::new(engine, outputs))
     }

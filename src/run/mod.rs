@@ -363,8 +363,19 @@ async fn run_with(
         on_start(shared.clone(), &plan);
     }
 
-    let stream = MetricsStream::new(engine, std::mem::take(&mut config.outputs))
-        .with_queries(config.engine_queries.take());
+    let outputs = std::mem::take(&mut config.outputs);
+    let stream = if matches!(config.metrics_link, MetricsLink::Merge(_)) {
+        match MetricsStream::merging(engine, outputs) {
+            Ok(s) => s,
+            Err(e) => {
+                runner.shutdown_vus();
+                return Err(RunFailure::Config(e.to_string()));
+            }
+        }
+    } else {
+        MetricsStream::new(engine, outputs)
+    }
+    .with_queries(config.engine_queries.take());
     let runner = Arc::new(runner);
     let abort = config.abort.clone();
     let started = Instant::now();

@@ -37,7 +37,7 @@ fn free_port() -> u16 {
 }
 
 /// A running prometheus, killed on drop (also when the test fails).
-struct Prometheus {
+pub(crate) struct Prometheus {
     child: Child,
     base: String,
     _dir: tempfile::TempDir,
@@ -51,7 +51,7 @@ impl Drop for Prometheus {
 }
 
 impl Prometheus {
-    async fn start(native_histograms: bool) -> Prometheus {
+    pub(crate) async fn start(native_histograms: bool) -> Prometheus {
         let bin = std::env::var("PROMETHEUS").unwrap_or_else(|_| "prometheus".to_string());
         if Command::new(&bin).arg("--version").output().is_err() {
             panic!(
@@ -102,12 +102,12 @@ impl Prometheus {
         }
     }
 
-    fn write_url(&self) -> url::Url {
+    pub(crate) fn write_url(&self) -> url::Url {
         url::Url::parse(&format!("{}/api/v1/write", self.base)).unwrap()
     }
 
     /// An instant query at `time` (Unix seconds): the result vector.
-    async fn query(&self, q: &str, time: f64) -> Vec<Value> {
+    pub(crate) async fn query(&self, q: &str, time: f64) -> Vec<Value> {
         let body = reqwest::Client::new()
             .get(format!("{}/api/v1/query", self.base))
             .query(&[("query", q.to_string()), ("time", format!("{time:.3}"))])

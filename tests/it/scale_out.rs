@@ -30,7 +30,7 @@ struct Replica {
 }
 
 impl Replica {
-    fn start(nats: &str, host: &str) -> Replica {
+    fn start(nats: &str, host: &str, extra: &[String]) -> Replica {
         let port = free_port();
         let http = format!("127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_loadgate"))
@@ -44,6 +44,7 @@ impl Replica {
                 "1",
             ])
             .args(["--shutdown-grace", "5s"])
+            .args(extra)
             // Answers go over NATS; nothing is delivered over HTTP.
             .args(["--distributor-url", "http://127.0.0.1:9/event"])
             .env("HOSTNAME", host)
@@ -108,10 +109,15 @@ struct Cluster {
 
 impl Cluster {
     async fn start(n: usize) -> Cluster {
+        Self::start_with(n, &[]).await
+    }
+
+    /// With `extra` flags for every replica.
+    async fn start_with(n: usize, extra: &[String]) -> Cluster {
         let nats = Nats::start();
         let target = target().await;
         let replicas: Vec<Replica> = (0..n)
-            .map(|i| Replica::start(&nats.url(), &format!("replica-{i}")))
+            .map(|i| Replica::start(&nats.url(), &format!("replica-{i}"), extra))
             .collect();
         for r in &replicas {
             r.ready().await;
@@ -423,4 +429,47 @@ async fn a_nats_restart_mid_test_loses_and_double_counts_nothing() {
     assert_eq!(count(summary, "iterations"), 60.0, "{summary}");
     assert_eq!(count(summary, "http_reqs"), 60.0);
     assert_eq!(checks(summary), (60.0, 0.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_writes_the_merged_series_and_runners_none() {
+    loadgate::tls::install_default_provider();
+    let prom = crate::prometheus_rw::Prometheus::start(false).await;
+    let extra = [
+        "--prometheus-rw-url".to_string(),
+        prom.write_url().to_string(),
+    ];
+    let mut c = Cluster::start_with(3, &extra).await;
+    let (id, f) = c.run("shared").await;
+    assert_eq!(f["data"]["result"], "pass", "{f}");
+    let summary = c.summary(&id, 2).await;
+    let p95_ms = summary["metrics"]["http_req_duration"]["p(95)"]
+        .as_f64()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    // One series per metric for the whole test (no runner writes its own), with the merged
+    // values: the p95 is the .finished one, the request count the whole test's.
+    let p95 = prom
+        .query(
+            &format!("last_over_time(k6_http_req_duration_p95{{testid=\"{id}\"}}[10m])"),
+            now,
+        )
+        .await;
+    assert_eq!(p95.len(), 1, "{p95:?}");
+    let v: f64 = p95[0]["value"][1].as_str().unwrap().parse().unwrap();
+    assert!(
+        (v * 1000.0 - p95_ms).abs() <= p95_ms * 1e-9,
+        "prometheus p95 {v}s, summary p(95) {p95_ms}ms"
+    );
+    let reqs = prom
+        .query(
+            &format!("sum(max_over_time(k6_http_reqs_total{{testid=\"{id}\"}}[10m]))"),
+            now,
+        )
+        .await;
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!(reqs[0]["value"][1], "30", "{reqs:?}");
 }

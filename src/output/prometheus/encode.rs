@@ -101,6 +101,8 @@ pub struct Aggregator {
     last_tags: Option<(Arc<TagSet>, u32)>,
     /// The empty tag set of merged whole-test series.
     test_wide: Arc<TagSet>,
+    /// Samples go into the whole-test series too (a scale-out coordinator's own samples).
+    whole_test: bool,
 }
 
 /// Milliseconds since the Unix epoch, truncated.
@@ -150,7 +152,14 @@ impl Aggregator {
             series: Vec::new(),
             last_tags: None,
             test_wide: Arc::new(TagSet::new()),
+            whole_test: false,
         }
+    }
+
+    /// Aggregates samples into the whole-test series (see [`Aggregator::merge`]) when `on`.
+    pub fn whole_test(mut self, on: bool) -> Self {
+        self.whole_test = on;
+        self
     }
 
     /// Number of series seen so far.
@@ -200,8 +209,10 @@ impl Aggregator {
 
     /// Aggregates a batch.
     pub fn add(&mut self, samples: &[Sample]) {
+        let test_wide = self.test_wide.clone();
         for s in samples {
-            if let Some(idx) = self.series_index(s.metric, &s.tags) {
+            let tags = if self.whole_test { &test_wide } else { &s.tags };
+            if let Some(idx) = self.series_index(s.metric, tags) {
                 self.observe(idx, s);
             }
         }

@@ -141,6 +141,8 @@ pub struct PrometheusRw {
     extra: ExtraLabels,
     stats: Arc<RwStats>,
     running: Option<Running>,
+    /// A scale-out coordinator's output: samples go into the whole-test series too.
+    whole_test: bool,
 }
 
 struct Running {
@@ -160,6 +162,7 @@ impl PrometheusRw {
             extra,
             stats: Arc::new(RwStats::default()),
             running: None,
+            whole_test: false,
         })
     }
 
@@ -203,7 +206,8 @@ impl Output for PrometheusRw {
             &self.config.trend_stats,
             self.config.trend_as_native_histogram,
             self.extra.clone(),
-        );
+        )
+        .whole_test(self.whole_test);
         let span = tracing::Span::current();
         let aggregator = tokio::spawn(
             aggregate(agg, rx, queue.clone(), self.config.clone()).instrument(span.clone()),
@@ -228,6 +232,10 @@ impl Output for PrometheusRw {
 
     fn accepts_deltas(&self) -> bool {
         true
+    }
+
+    fn whole_test(&mut self) {
+        self.whole_test = true;
     }
 
     fn add_delta(&mut self, delta: &Arc<MetricsDelta>) {
