@@ -30,6 +30,7 @@ pub mod js;
 pub mod keptn;
 pub mod metrics;
 pub mod output;
+pub mod redact;
 pub mod run;
 pub mod service;
 pub mod target;

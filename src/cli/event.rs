@@ -50,7 +50,7 @@ async fn send_inner(args: EventSendArgs) -> Result<i32, String> {
     if let Some(url) = &args.nats {
         let client = async_nats::connect(url.as_str())
             .await
-            .map_err(|e| format!("cannot connect to nats at {url}: {e}"))?;
+            .map_err(|e| crate::redact::url(&format!("cannot connect to nats at {url}: {e}")))?;
         let mut started = client
             .subscribe(answer_type(&ty, "started"))
             .await
@@ -106,10 +106,10 @@ async fn send_inner(args: EventSendArgs) -> Result<i32, String> {
         .body(text)
         .send()
         .await
-        .map_err(|e| format!("cannot post to {url}: {e}"))?;
+        .map_err(|e| crate::redact::url(&format!("cannot post to {url}: {e}")))?;
     let status = resp.status();
     let body = resp.text().await.unwrap_or_default();
-    eprintln!("POST {url} -> {status} {body}");
+    eprintln!("POST {} -> {status} {body}", crate::redact::url(url));
     let Some(rx) = answers.as_mut() else {
         return Ok(if status.is_success() { 0 } else { 1 });
     };

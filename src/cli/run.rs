@@ -214,8 +214,10 @@ fn output_descriptions(
                 },
                 n if n == prometheus::OUTPUT_NAME => format!(
                     "Prometheus remote write ({})",
-                    env.get("K6_PROMETHEUS_RW_SERVER_URL")
-                        .map_or("http://localhost:9090/api/v1/write", String::as_str)
+                    crate::redact::url(
+                        env.get("K6_PROMETHEUS_RW_SERVER_URL")
+                            .map_or("http://localhost:9090/api/v1/write", String::as_str)
+                    )
                 ),
                 other => other.to_string(),
             }

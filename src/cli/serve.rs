@@ -117,8 +117,12 @@ pub fn config(args: &ServeArgs) -> Result<ServiceConfig, String> {
 fn remote_write(url: &str) -> Result<(service::OutputsFactory, Arc<RwStats>), String> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let mut config = RwConfig::from_env(&env).map_err(|e| e.to_string())?;
-    config.server_url =
-        url::Url::parse(url).map_err(|e| format!("invalid --prometheus-rw-url \"{url}\": {e}"))?;
+    config.server_url = url::Url::parse(url).map_err(|e| {
+        format!(
+            "invalid --prometheus-rw-url \"{}\": {e}",
+            crate::redact::url(url)
+        )
+    })?;
     let stats = Arc::new(RwStats::default());
     let shared = stats.clone();
     let factory: service::OutputsFactory = Arc::new(move |job: &JobLabels| {

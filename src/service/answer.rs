@@ -150,7 +150,7 @@ async fn send_http(
         if stop.is_cancelled() || now + delay > deadline {
             break;
         }
-        tracing::warn!(attempt, error = %last, url, "answer not delivered, retrying");
+        tracing::warn!(attempt, error = %last, url = %crate::redact::url(url), "answer not delivered, retrying");
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             // Shutting down: one more attempt, then give up.
@@ -160,7 +160,7 @@ async fn send_http(
     }
     Err(AnswerError::Http {
         ty: ty.to_string(),
-        url: url.to_string(),
+        url: crate::redact::url(url),
         reason: last,
     })
 }

@@ -164,7 +164,7 @@ pub async fn start(config: ServiceConfig, listener: TcpListener) -> Result<Runni
                 jobs.clone(),
             )
             .await?;
-            tracing::info!(url = config.nats_url.as_deref().unwrap_or_default(), group = %config.queue_group, types = ?config.types, %replica, auth = config.nats_settings.describe(), "nats subscribed");
+            tracing::info!(url = %crate::redact::url(config.nats_url.as_deref().unwrap_or_default()), group = %config.queue_group, types = ?config.types, %replica, auth = config.nats_settings.describe(), "nats subscribed");
             (Some(client), Some(sub), Some(scale_sub))
         }
         _ => (None, None, None),

@@ -140,8 +140,8 @@ pub async fn connect(url: &str, settings: &NatsSettings) -> Result<async_nats::C
         .connect(url)
         .await
         .map_err(|e| NatsError::Connect {
-            url: url.to_string(),
-            reason: e.to_string(),
+            url: crate::redact::url(url),
+            reason: crate::redact::url(&e.to_string()),
         })
 }
 

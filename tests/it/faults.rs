@@ -430,3 +430,104 @@ async fn answers_outlive_a_distributor_that_is_down_for_20_seconds() {
     assert!(m.contains("loadgate_answers_lost_total 0"), "{m}");
     svc.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_urls_never_appear_in_logs_events_or_the_api() {
+    // Remote write to a Prometheus that is down, with a password in its URL: every failed push
+    // used to log the password. The URL is still named, redacted as Go's URL.Redacted() does.
+    let target = target().await;
+    let (dist, mut rx) = distributor().await;
+    let (port, down) = (free_port(), free_port());
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_loadgate"))
+        .args(["serve", "--http-addr", &format!("127.0.0.1:{port}")])
+        .arg("--tests-dir")
+        .arg(tests_dir())
+        .args(["--distributor-url", &dist, "--workers", "1"])
+        .args([
+            "--prometheus-rw-url",
+            &format!("http://loadgate:s3cretpw@127.0.0.1:{down}/api/v1/write"),
+        ])
+        .env_remove("NATS_URL")
+        .env_remove("KEPTN_API_ENDPOINT")
+        .env("K6_PROMETHEUS_RW_PUSH_INTERVAL", "100ms")
+        .env("LOADGATE_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log.reopen().unwrap()))
+        .spawn()
+        .expect("start loadgate serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    eventually("loadgate serve to come up", Duration::from_secs(30), || {
+        let c = client.get(format!("{base}/health/live")).send();
+        async move { c.await.ok().map(|_| ()) }
+    })
+    .await;
+    let ev = triggered("quick", Some(&target));
+    let id = ev["id"].as_str().unwrap();
+    let r = client
+        .post(format!("{base}/"))
+        .header("content-type", "application/cloudevents+json")
+        .body(ev.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let (s, f) = started_finished(&mut rx, id).await;
+    let tests = client
+        .get(format!("{base}/v1/tests"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let metrics = metrics_text(&format!("127.0.0.1:{port}")).await;
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    wait_bounded(child, "loadgate serve", LIMIT);
+    let logs = std::fs::read_to_string(log.path()).unwrap();
+    for (what, text) in [
+        ("logs", logs.to_string()),
+        (".started", s.to_string()),
+        (".finished", f.to_string()),
+        ("/v1/tests", tests),
+        ("/metrics", metrics),
+    ] {
+        assert!(
+            !text.contains("s3cretpw"),
+            "the password is in {what}:\n{text}"
+        );
+    }
+    assert!(
+        logs.contains(&format!("loadgate:xxxxx@127.0.0.1:{down}")),
+        "{logs}"
+    );
+}
+
+#[test]
+fn log_lines_cannot_be_forged() {
+    for format in ["text", "json"] {
+        let path = fault("log_forgery.js");
+        let mut args = vec!["run", "-q", "--no-summary", "--address", ""];
+        if format == "json" {
+            args.extend(["--log-format", "json"]);
+        }
+        args.push(path.to_str().unwrap());
+        let out = loadgate_bounded(&args, &[], LIMIT);
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert_exit("log_forgery.js", &out, &text, 0);
+        assert_eq!(text.lines().count(), 2, "{format}:\n{text}");
+        for line in text.lines() {
+            assert!(
+                !line.starts_with("level=") && !line.starts_with("time=\"2026-01-01"),
+                "{line}"
+            );
+            if format == "json" {
+                serde_json::from_str::<Value>(line).unwrap();
+            }
+        }
+        assert!(text.contains("forged by console"), "{text}");
+        assert!(text.contains("forged by an error"), "{text}");
+    }
+}

@@ -68,6 +68,8 @@ type Sender = SendRequest<Full<Bytes>>;
 #[derive(Clone)]
 pub struct RwClient {
     url: url::Url,
+    /// The URL as logs and errors show it (credentials redacted).
+    shown: String,
     host: String,
     port: u16,
     authority: String,
@@ -81,7 +83,7 @@ pub struct RwClient {
 impl std::fmt::Debug for RwClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RwClient")
-            .field("url", &self.url.as_str())
+            .field("url", &self.shown)
             .finish_non_exhaustive()
     }
 }
@@ -114,11 +116,11 @@ impl RwClient {
         let url = config.server_url.clone();
         let host = url
             .host_str()
-            .ok_or_else(|| ClientError::Url(url.to_string()))?
+            .ok_or_else(|| ClientError::Url(crate::redact::url(url.as_str())))?
             .to_string();
         let port = url
             .port_or_known_default()
-            .ok_or_else(|| ClientError::Url(url.to_string()))?;
+            .ok_or_else(|| ClientError::Url(crate::redact::url(url.as_str())))?;
         let authority = match url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.clone(),
@@ -135,9 +137,23 @@ impl RwClient {
         );
         headers.insert(VERSION_HEADER, HeaderValue::from_static("0.1.0"));
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        if let Some(user) = &config.username {
+        // A user in the URL is basic auth, as Go's client sends it, unless K6_PROMETHEUS_RW_USERNAME
+        // says otherwise.
+        let url_user = (!url.username().is_empty()).then(|| {
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(url.username()), url.password().map(decode))
+        });
+        let user_pw = match &config.username {
+            Some(user) => Some((user.clone(), config.password.clone())),
+            None => url_user,
+        };
+        if let Some((user, pw)) = &user_pw {
             use base64::Engine;
-            let pw = config.password.as_deref().unwrap_or("");
+            let pw = pw.as_deref().unwrap_or("");
             let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"));
             headers.insert(
                 AUTHORIZATION,
@@ -156,6 +172,7 @@ impl RwClient {
             headers.insert(name, header_value(k, v)?);
         }
         Ok(RwClient {
+            shown: crate::redact::url(url.as_str()),
             url,
             host,
             port,
@@ -227,14 +244,14 @@ impl RwClient {
             Ok(Err(e)) => {
                 return Err(PushError::Retryable(format!(
                     "cannot reach {}: {e}",
-                    self.url
+                    self.shown
                 )));
             }
             Err(_) => {
                 *self.conn.lock().await = None;
                 return Err(PushError::Retryable(format!(
                     "{} did not answer within {:?}",
-                    self.url, self.timeout
+                    self.shown, self.timeout
                 )));
             }
         };
@@ -242,7 +259,7 @@ impl RwClient {
             return Ok(());
         }
         let text: String = text.trim().chars().take(300).collect();
-        let msg = format!("{} answered HTTP {}: {text}", self.url, status.as_u16());
+        let msg = format!("{} answered HTTP {}: {text}", self.shown, status.as_u16());
         if status.is_server_error() && !text.contains("native histograms are disabled") {
             Err(PushError::Retryable(msg))
         } else {

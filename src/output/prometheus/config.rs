@@ -88,7 +88,7 @@ impl fmt::Debug for RwConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let redacted = |o: &Option<String>| o.as_ref().map(|_| "<redacted>");
         f.debug_struct("RwConfig")
-            .field("server_url", &self.server_url.as_str())
+            .field("server_url", &crate::redact::url(self.server_url.as_str()))
             .field("push_interval", &self.push_interval)
             .field("trend_stats", &self.trend_stats)
             .field("trend_as_native_histogram", &self.trend_as_native_histogram)

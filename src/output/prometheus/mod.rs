@@ -215,7 +215,7 @@ impl Output for PrometheusRw {
         let sender = tokio::spawn(
             send(self.client.clone(), queue.clone(), self.config.max_retries).instrument(span),
         );
-        tracing::debug!(url = %self.config.server_url, "prometheus remote write started");
+        tracing::debug!(url = %crate::redact::url(self.config.server_url.as_str()), "prometheus remote write started");
         self.running = Some(Running {
             tx,
             aggregator,
@@ -248,7 +248,7 @@ impl Output for PrometheusRw {
         let Some(r) = self.running else {
             return futures_util::future::ready(()).boxed();
         };
-        let url = self.config.server_url.to_string();
+        let url = crate::redact::url(self.config.server_url.as_str());
         let budget =
             self.config.stop_timeout + self.config.request_timeout + Duration::from_secs(1);
         async move {
