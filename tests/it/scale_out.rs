@@ -124,15 +124,19 @@ impl Cluster {
         }
         let client = async_nats::connect(nats.url()).await.unwrap();
         let (tx, answers) = tokio::sync::mpsc::unbounded_channel();
-        for kind in ["started", "finished"] {
+        // One subscription for both answer types: two would be two tasks racing to the channel,
+        // and a .finished sent right after its .started could come first.
+        {
             let mut sub = client
-                .subscribe(format!("sh.keptn.event.test.{kind}"))
+                .subscribe("sh.keptn.event.test.*".to_string())
                 .await
                 .unwrap();
             let tx = tx.clone();
             tokio::spawn(async move {
                 while let Some(m) = sub.next().await {
-                    let _ = tx.send(serde_json::from_slice::<Value>(&m.payload).unwrap());
+                    if m.subject.ends_with(".started") || m.subject.ends_with(".finished") {
+                        let _ = tx.send(serde_json::from_slice::<Value>(&m.payload).unwrap());
+                    }
                 }
             });
         }

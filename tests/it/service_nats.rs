@@ -15,15 +15,19 @@ async fn answers(
     task: &str,
 ) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    for kind in ["started", "finished"] {
+    // One subscription for both answer types: two would be two tasks racing to the channel,
+    // and a .finished sent right after its .started could come first.
+    {
         let mut sub = client
-            .subscribe(format!("sh.keptn.event.{task}.{kind}"))
+            .subscribe(format!("sh.keptn.event.{task}.*"))
             .await
             .unwrap();
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(m) = sub.next().await {
-                let _ = tx.send(serde_json::from_slice::<Value>(&m.payload).unwrap());
+                if m.subject.ends_with(".started") || m.subject.ends_with(".finished") {
+                    let _ = tx.send(serde_json::from_slice::<Value>(&m.payload).unwrap());
+                }
             }
         });
     }
