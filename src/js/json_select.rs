@@ -1,5 +1,6 @@
 //! `res.json(selector)`: gjson paths over a response body, as k6 evaluates them (tidwall/gjson),
-//! with the `@keys` and `@values` modifiers the gjson crate lacks.
+//! with the modifiers of tidwall/gjson v1.18 the gjson crate lacks (`@keys`, `@values`, `@tostr`,
+//! `@fromstr`, `@group`, `@dig`).
 //!
 //! The gjson crate validates and walks JSON recursively, one Rust frame per nesting level. A VU's
 //! stack is small (see `coroutine::VU_STACK_SIZE`), so a body of 20,000 nested `[` used to
@@ -86,41 +87,76 @@ pub fn select(json: &str, path: &str) -> Option<String> {
     let mut rest = path;
     loop {
         let doc = current.as_deref().unwrap_or(json);
-        let Some((before, modifier, after)) = split_at_modifier(rest) else {
+        let Some(split) = split_at_modifier(rest) else {
             let v = gjson::get(doc, rest);
             return v.exists().then(|| v.json().to_string());
         };
-        let base = if before.is_empty() {
+        // As tidwall/gjson: a modifier after a path that matches nothing still runs, on "".
+        let base = if split.before.is_empty() {
             doc.to_string()
         } else {
-            let v = gjson::get(doc, before);
-            if !v.exists() {
-                return None;
-            }
-            v.json().to_string()
+            gjson::get(doc, split.before).json().to_string()
         };
-        let out = match modifier {
-            Modifier::Keys => keys(&base),
-            Modifier::Values => values(&base),
-        };
-        if after.is_empty() {
+        let out = split.modifier.apply(&base, split.arg);
+        // An empty or non-JSON result (`@fromstr` of a plain string) is nothing, as gjson's.
+        if out.is_empty() || !gjson::valid(&out) {
+            return None;
+        }
+        if split.after.is_empty() {
             return Some(out);
         }
         current = Some(out);
-        rest = after;
+        rest = split.after;
     }
 }
 
+/// The modifiers of tidwall/gjson v1.18 (k6 v1.1's) that the gjson crate lacks; the others
+/// (`@this`, `@reverse`, `@ugly`, `@pretty`, `@valid`, `@flatten`, `@join`) are the crate's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Modifier {
     Keys,
     Values,
+    ToStr,
+    FromStr,
+    Group,
+    Dig,
 }
 
-/// Splits `path` at its first top-level `@keys`/`@values` component: (the path before it, the
-/// modifier, the path after it). Dots and pipes inside queries (`#(...)`), multipaths and quoted
-/// values do not split; `\` escapes the next character.
-fn split_at_modifier(path: &str) -> Option<(&str, Modifier, &str)> {
+impl Modifier {
+    const ALL: [(&'static str, Modifier); 6] = [
+        ("@keys", Modifier::Keys),
+        ("@values", Modifier::Values),
+        ("@tostr", Modifier::ToStr),
+        ("@fromstr", Modifier::FromStr),
+        ("@group", Modifier::Group),
+        ("@dig", Modifier::Dig),
+    ];
+
+    fn apply(self, json: &str, arg: &str) -> String {
+        match self {
+            Modifier::Keys => keys(json),
+            Modifier::Values => values(json),
+            Modifier::ToStr => serde_json::Value::String(json.to_string()).to_string(),
+            Modifier::FromStr => from_str(json),
+            Modifier::Group => group(json),
+            Modifier::Dig => dig(json, arg),
+        }
+    }
+}
+
+/// A path cut at its first top-level modifier component.
+#[derive(Debug, PartialEq)]
+struct Split<'a> {
+    before: &'a str,
+    modifier: Modifier,
+    arg: &'a str,
+    after: &'a str,
+}
+
+/// Splits `path` at its first top-level modifier component of [`Modifier::ALL`]: (the path
+/// before it, the modifier, its `:arg`, the path after it). Dots and pipes inside queries
+/// (`#(...)`), multipaths and quoted values do not split; `\` escapes the next character.
+fn split_at_modifier(path: &str) -> Option<Split<'_>> {
     let bytes = path.as_bytes();
     let mut nesting = 0usize;
     let mut in_quote = false;
@@ -130,17 +166,25 @@ fn split_at_modifier(path: &str) -> Option<(&str, Modifier, &str)> {
         if i == component_start
             && nesting == 0
             && !in_quote
-            && let Some((m, len)) = modifier_at(&path[i..])
+            && let Some((modifier, len)) = modifier_at(&path[i..])
         {
             let before = if i == 0 { "" } else { &path[..i - 1] };
             let mut after = &path[i + len..];
+            let mut arg = "";
             if let Some(stripped) = after.strip_prefix(':') {
-                // A modifier argument (unused by @keys/@values): skip to the next separator.
-                let end = stripped.find(['.', '|']).unwrap_or(stripped.len());
+                // gjson's simple argument runs to the next `|` (a `.` does not end it), skipping
+                // over brackets and quotes; a JSON argument is one JSON value.
+                let end = argument_end(stripped);
+                arg = &stripped[..end];
                 after = &stripped[end..];
             }
             let after = after.strip_prefix(['.', '|']).unwrap_or(after);
-            return Some((before, m, after));
+            return Some(Split {
+                before,
+                modifier,
+                arg,
+                after,
+            });
         }
         if i == bytes.len() {
             break;
@@ -161,9 +205,34 @@ fn split_at_modifier(path: &str) -> Option<(&str, Modifier, &str)> {
     None
 }
 
-/// `@keys` or `@values` at the start of `s`, ending the component; with its length.
+/// Where a modifier's argument ends: after one JSON value when it starts like one, else at the
+/// first `|` outside brackets and quotes (tidwall/gjson's `execModifier`).
+fn argument_end(arg: &str) -> usize {
+    if arg.starts_with(['{', '[', '"']) {
+        let v = gjson::parse(arg);
+        if v.exists() {
+            return v.json().len().min(arg.len());
+        }
+    }
+    let bytes = arg.as_bytes();
+    let (mut depth, mut in_quote, mut i) = (0usize, false, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_quote => i += 1,
+            b'"' => in_quote = !in_quote,
+            b'{' | b'[' | b'(' if !in_quote => depth += 1,
+            b'}' | b']' | b')' if !in_quote => depth = depth.saturating_sub(1),
+            b'|' if depth == 0 && !in_quote => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// A modifier of [`Modifier::ALL`] at the start of `s`, ending the component; with its length.
 fn modifier_at(s: &str) -> Option<(Modifier, usize)> {
-    for (name, m) in [("@keys", Modifier::Keys), ("@values", Modifier::Values)] {
+    for (name, m) in Modifier::ALL {
         if let Some(tail) = s.strip_prefix(name)
             && (tail.is_empty() || tail.starts_with(['.', '|', ':']))
         {
@@ -171,6 +240,71 @@ fn modifier_at(s: &str) -> Option<(Modifier, usize)> {
         }
     }
     None
+}
+
+/// tidwall/gjson's `@fromstr`: the text of a JSON string (or a value's own text), to be read as
+/// JSON; nothing when the input is not JSON.
+fn from_str(json: &str) -> String {
+    if !gjson::valid(json) {
+        return String::new();
+    }
+    let v = gjson::parse(json);
+    match v.kind() {
+        gjson::Kind::String => v.str().to_string(),
+        _ => v.json().to_string(),
+    }
+}
+
+/// tidwall/gjson's `@group`: an object of arrays turned into an array of objects, the i-th
+/// holding the i-th element of each array; nothing for a non-object.
+fn group(json: &str) -> String {
+    let v = gjson::parse(json);
+    if v.kind() != gjson::Kind::Object {
+        return String::new();
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    v.each(|key, value| {
+        if value.kind() == gjson::Kind::Array {
+            let mut idx = 0;
+            value.each(|_, item| {
+                if idx == rows.len() {
+                    rows.push(Vec::new());
+                }
+                rows[idx].push(format!("{}:{}", key.json(), item.json()));
+                idx += 1;
+                true
+            });
+        }
+        true
+    });
+    let objects: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{{{}}}", r.join(",")))
+        .collect();
+    format!("[{}]", objects.join(","))
+}
+
+/// tidwall/gjson's `@dig:path`: every value `path` selects at any depth, in document order
+/// (the value itself first, then its children). Walked with an explicit stack, not recursion.
+fn dig(json: &str, path: &str) -> String {
+    let mut found = Vec::new();
+    let mut pending = vec![json.to_string()];
+    while let Some(raw) = pending.pop() {
+        let node = gjson::parse(&raw);
+        let hit = node.get(path);
+        if hit.exists() {
+            found.push(hit.json().to_string());
+        }
+        if matches!(node.kind(), gjson::Kind::Object | gjson::Kind::Array) {
+            let mut children = Vec::new();
+            node.each(|_, child| {
+                children.push(child.json().to_string());
+                true
+            });
+            pending.extend(children.into_iter().rev());
+        }
+    }
+    format!("[{}]", found.join(","))
 }
 
 /// tidwall/gjson's `@keys`: the keys of an object; `null` for each element of an array (and for
@@ -239,10 +373,37 @@ mod tests {
         assert_eq!(select(DOC, "a.@values|1.0").as_deref(), Some("2"));
         assert_eq!(select(DOC, "a.y.@keys").as_deref(), Some("[null,null]"));
         assert_eq!(select(DOC, "a.y.@values").as_deref(), Some("[2,3]"));
-        assert_eq!(select(DOC, "missing.@keys"), None);
+        // gjson runs a modifier on "" when its path matches nothing (k6: `[]`).
+        assert_eq!(select(DOC, "missing.@keys").as_deref(), Some("[]"));
+        assert_eq!(select(DOC, "missing.@values.#").as_deref(), Some("0"));
         assert_eq!(
             select(DOC, r#"list.#(n=="q").@keys"#).as_deref(),
             Some(r#"["n"]"#)
+        );
+    }
+
+    /// The values k6 v1.1 gave for these selectors on this document.
+    #[test]
+    fn tostr_fromstr_group_and_dig_as_k6() {
+        const D: &str = r#"{"name":"conformance","items":[1,2,3],"nested":{"key":"value","n":42}}"#;
+        let got = |p: &str| select(D, p);
+        assert_eq!(
+            got("nested.@tostr").as_deref(),
+            Some(r#""{\"key\":\"value\",\"n\":42}""#)
+        );
+        assert_eq!(got("nested.@tostr.@fromstr.n").as_deref(), Some("42"));
+        assert_eq!(got("name|@tostr").as_deref(), Some(r#""\"conformance\"""#));
+        assert_eq!(got("name.@fromstr"), None);
+        assert_eq!(got("items.@dig:1").as_deref(), Some("[2]"));
+        assert_eq!(got("@dig:n").as_deref(), Some("[42]"));
+        assert_eq!(got("[items,items].@group"), None);
+        assert_eq!(
+            select(r#"{"a":[1,2],"b":["x","y","z"]}"#, "@group").as_deref(),
+            Some(r#"[{"a":1,"b":"x"},{"a":2,"b":"y"},{"b":"z"}]"#)
+        );
+        assert_eq!(
+            select(r#"{"n":1,"c":[{"n":2},{"d":{"n":3}}]}"#, "@dig:n").as_deref(),
+            Some("[1,2,3]")
         );
     }
 

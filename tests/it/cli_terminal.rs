@@ -319,3 +319,36 @@ fn quiet_on_a_terminal_keeps_colored_logs_but_no_banner_or_bars() {
     );
     assert!(out.contains("\x1b[36mINFO\x1b[0m["), "{out:?}");
 }
+
+/// `console.*` renders every kind of value as the real k6 does (the file's lines compared).
+#[test]
+fn console_values_print_as_k6() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-data/console/values.js");
+    let dir = tempfile::tempdir().unwrap();
+    let lines = |cmd: Command, name: &str| {
+        let mut cmd = cmd;
+        let file = dir.path().join(name);
+        cmd.args([
+            "run",
+            "-q",
+            "--no-summary",
+            "--log-format",
+            "raw",
+            "--console-output",
+        ])
+        .arg(&file)
+        .arg(&script);
+        let out = output(cmd);
+        assert_eq!(out.status.code(), Some(0), "{name}: {out:?}");
+        std::fs::read_to_string(&file).unwrap()
+    };
+    let mut k6 = Command::new(crate::support::k6());
+    // No REST API port for either (other runs on this machine may hold 6565).
+    k6.env("K6_NO_USAGE_REPORT", "true").env("K6_ADDRESS", "");
+    let theirs = lines(k6, "k6.log");
+    let mut lg = loadgate();
+    lg.env("K6_ADDRESS", "");
+    let ours = lines(lg, "loadgate.log");
+    assert_eq!(theirs.lines().count(), 10, "{theirs}");
+    assert_eq!(ours, theirs);
+}

@@ -656,8 +656,11 @@ fn response_object<'js>(
         headers.set(k.as_str(), v.as_str())?;
     }
     n.put(ctx, &o, Name::headers, headers)?;
+    // k6 reads no body for 1xx, 204 and 304 (RFC 9110: never content): `body` is null.
+    let no_content = matches!(r.status, 100..=199 | 204 | 304);
     let body: Value = match (&r.body, p.request.response_type) {
         (None, _) | (_, ResponseType::None) => Value::new_null(ctx.clone()),
+        _ if no_content => Value::new_null(ctx.clone()),
         (Some(b), ResponseType::Binary) => array_buffer(ctx, b)?,
         (Some(b), ResponseType::Text) => {
             rquickjs::String::from_str(ctx.clone(), &String::from_utf8_lossy(b))?.into_value()

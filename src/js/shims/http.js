@@ -2,24 +2,33 @@
 // module's Response prototype (json(), html() helpers).
 const n = globalThis.__k6;
 
+// An error as k6 throws it from Go code: String(e) and the log say `GoError: ...`.
+function goError(message) {
+  const e = new Error(message);
+  e.name = 'GoError';
+  return e;
+}
+
 class Response {
   json(selector) {
+    // As k6: a null body (a request error, 1xx/204/304, responseType none) throws, selector or not.
+    if (this.body === null || this.body === undefined) {
+      throw goError("the body is null so we can't transform it to JSON - this likely was because of a request error getting the response");
+    }
     if (selector === undefined) {
       if (this.__json === undefined) {
-        if (this.body === null || this.body === undefined) throw new Error('cannot parse a null body as JSON');
         const text = typeof this.body === 'string' ? this.body : n.utf8(this.body);
         Object.defineProperty(this, '__json', { value: JSON.parse(text), enumerable: false, writable: true });
       }
       return this.__json;
     }
-    if (this.body === null || this.body === undefined) return undefined;
     const text = typeof this.body === 'string' ? this.body : n.utf8(this.body);
     const found = n.gjson(text, String(selector));
     return found === undefined ? undefined : JSON.parse(found);
   }
   html(selector) {
     if (this.body === null || this.body === undefined) {
-      throw new Error("the body is null so we can't transform it to HTML - this likely was because of a request error getting the response");
+      throw goError("the body is null so we can't transform it to HTML - this likely was because of a request error getting the response");
     }
     const text = typeof this.body === 'string' ? this.body : n.utf8(this.body);
     const doc = n.htmlApi().fromResponse(text, this.url);
