@@ -153,23 +153,33 @@ fn remote_write(url: &str) -> Result<(service::OutputsFactory, Arc<RwStats>), St
     Ok((factory, stats))
 }
 
-async fn terminated() {
+/// SIGTERM or SIGINT, listened for from the moment this is called: the handlers are installed
+/// before the service answers anything, so a signal that comes as soon as `/health` answers is a
+/// graceful stop (every `.finished` sent), not the default action's silent kill.
+fn termination() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+        signal(SignalKind::terminate())
+            .and_then(|t| Ok((t, signal(SignalKind::interrupt())?)))
+            .ok()
+    };
+    async move {
+        #[cfg(unix)]
+        if let Some((mut term, mut int)) = signals {
             tokio::select! {
                 _ = term.recv() => {},
-                _ = tokio::signal::ctrl_c() => {},
+                _ = int.recv() => {},
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// `loadgate serve`: runs until SIGTERM or Ctrl-C, then shuts down gracefully.
 pub async fn serve(args: ServeArgs) -> i32 {
+    let terminated = termination();
     let config = match config(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -191,7 +201,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
             return 1;
         }
     };
-    terminated().await;
+    terminated.await;
     running.shutdown().await;
     0
 }
