@@ -25,6 +25,7 @@ pub mod api;
 pub mod cli;
 pub mod distributed;
 pub mod engine;
+pub mod grpc;
 pub mod http;
 pub mod js;
 pub mod keptn;

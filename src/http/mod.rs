@@ -16,6 +16,7 @@ mod conn;
 pub mod cookies;
 pub mod dns;
 pub mod error_code;
+pub mod grpc;
 mod headers;
 mod hop;
 mod io;

@@ -69,6 +69,14 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Counters over a socket's statistics (shared with `k6/net/grpc` connections).
+    pub(crate) fn new(stats: Arc<ConnStats>) -> Self {
+        Counters {
+            stats,
+            seen: Default::default(),
+        }
+    }
+
     /// (sent, received) bytes since the last call.
     pub fn take(&self) -> (u64, u64) {
         let now = self.stats.bytes();
@@ -199,7 +207,7 @@ async fn dial_inner(url: &url::Url, opts: &DialOptions) -> Result<(Session, Hand
 
 /// The Go error text k6 shows for a failed dial (`dial tcp 127.0.0.1:1: connect: connection
 /// refused`).
-fn go_dial_error(e: &HttpError) -> String {
+pub(crate) fn go_dial_error(e: &HttpError) -> String {
     match e {
         HttpError::ConnectionRefused { addr } => {
             format!("dial tcp {addr}: connect: connection refused")

@@ -5,11 +5,13 @@
 //! 127.0.0.1) and the shutdown signal.
 
 mod graphql;
+mod grpc;
 mod gzip;
 mod handlers;
 mod tls;
 mod ws;
 
+pub use grpc::PROTO as GRPC_PROTO;
 pub use tls::{serve_router_tls, serve_tls};
 
 use std::future::Future;
@@ -38,6 +40,8 @@ use tokio::net::TcpListener;
 /// | `/headers` | JSON `{headers}` of the request |
 /// | `/mark` | 200 `ok\n` (benchmark marker) |
 /// | `/graphql` | GraphQL over HTTP (POST, Bearer token): GitHub-like `repository.issues` and `addReaction` |
+/// | `/main.FeatureExplorer/*`, `/main.RouteGuide/*` | gRPC (h2c here, h2 on TLS): the route guide services of `route_guide.proto` (see [`grpc`]) |
+/// | `/grpc.reflection.v1.ServerReflection/*`, `v1alpha` | gRPC server reflection |
 /// | `/ws/echo` | WebSocket: echoes text and binary messages (subprotocols `echo`, `chat`) |
 /// | `/ws/send/N` | WebSocket: sends `msg-1`..`msg-N`, then closes with 1000 |
 /// | `/ws/abort` | WebSocket: drops the connection without a close frame |
@@ -47,6 +51,16 @@ pub fn app() -> Router {
     use axum::routing::any;
     Router::new()
         .route("/graphql", any(graphql::handle))
+        .route("/main.FeatureExplorer/{method}", any(grpc::handle))
+        .route("/main.RouteGuide/{method}", any(grpc::handle))
+        .route(
+            "/grpc.reflection.v1.ServerReflection/{method}",
+            any(grpc::handle),
+        )
+        .route(
+            "/grpc.reflection.v1alpha.ServerReflection/{method}",
+            any(grpc::handle),
+        )
         .route("/ws/echo", any(ws::echo))
         .route("/ws/send/{n}", any(ws::send))
         .route("/ws/abort", any(ws::abort))

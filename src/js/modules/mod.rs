@@ -16,6 +16,7 @@ mod data;
 mod encoding;
 mod execution;
 mod fs;
+mod grpc;
 mod html;
 mod http;
 mod k6;
@@ -40,6 +41,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("k6/experimental/fs", include_str!("../shims/fs.js")),
     ("k6/experimental/csv", include_str!("../shims/csv.js")),
     ("k6/ws", include_str!("../shims/ws.js")),
+    ("k6/net/grpc", include_str!("../shims/grpc.js")),
     ("k6/websockets", include_str!("../shims/websockets.js")),
     (
         "k6/experimental/websockets",
@@ -172,6 +174,7 @@ pub fn install_module<'js>(
         }
         "k6/crypto" => crypto::install(ctx, &native),
         "k6/experimental/fs" | "k6/experimental/csv" => fs::install(ctx, &native, state),
+        "k6/net/grpc" => grpc::install(ctx, &native, state),
         _ => Ok(()),
     }
 }
