@@ -5,7 +5,7 @@
 // returns, discardResponseMessage, server reflection, TLS with ALPN h2, and the three kinds of
 // streams (server, client, bidirectional), as k6's grpc examples use them.
 import grpc from 'k6/net/grpc';
-import { check } from 'k6';
+import { check, sleep } from 'k6';
 
 export const options = {
   vus: 2,
@@ -118,4 +118,6 @@ export default async function () {
   const overTls = secure.invoke('main.FeatureExplorer/GetFeature', here);
   check(overTls, { 'over TLS': (r) => r.status === grpc.StatusOK && r.message.name !== '' });
   secure.close();
+  // Longer than k6's one-second vus sampling, so both summaries have vus and vus_max.
+  sleep(0.6);
 }
