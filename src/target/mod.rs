@@ -80,7 +80,13 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
     let app = app().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // No Nagle: an HTTP/2 answer goes out in several small writes (head, data, trailers), and a
+    // delayed ACK would hold the last of them ~40 ms.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
