@@ -4,8 +4,9 @@
 use std::rc::Rc;
 
 use rquickjs::prelude::Opt;
-use rquickjs::{Array, Ctx, Function, Object, Value};
+use rquickjs::{Array, Ctx, Object, Value};
 
+use super::natives::Natives;
 use crate::http::{CookieJar, CookieOptions};
 use crate::js::convert::throw;
 use crate::js::state::VuState;
@@ -16,10 +17,9 @@ pub fn install<'js>(
     native: &Object<'js>,
     state: &Rc<VuState>,
 ) -> rquickjs::Result<()> {
-    let st = state.clone();
-    native.set(
-        "jarCookiesForUrl",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: u32, url: String| {
+    let n = Natives::new(ctx, native, state);
+    n.with_state("jarCookiesForUrl", |st| {
+        move |ctx: Ctx<'js>, id: u32, url: String| {
             let cookies = jar_of(&ctx, &st, id)?
                 .cookies_for_url(&url)
                 .map_err(|e| throw(&ctx, &e.to_string()))?;
@@ -37,75 +37,61 @@ pub fn install<'js>(
                 list.set(list.len(), v)?;
             }
             Ok::<_, rquickjs::Error>(o)
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "jarSet",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>,
-                  id: u32,
-                  url: String,
-                  name: String,
-                  value: String,
-                  opts: Opt<Value<'js>>| {
-                let mut options = CookieOptions::default();
-                if let Some(o) = opts.0.as_ref().and_then(Value::as_object) {
-                    options.domain = o.get::<_, Option<String>>("domain").ok().flatten();
-                    options.path = o.get::<_, Option<String>>("path").ok().flatten();
-                    options.secure = o
-                        .get::<_, Option<bool>>("secure")
-                        .ok()
-                        .flatten()
-                        .unwrap_or(false);
-                    options.http_only = o
-                        .get::<_, Option<bool>>("http_only")
-                        .ok()
-                        .flatten()
-                        .unwrap_or(false);
-                    options.max_age = o
-                        .get::<_, Option<f64>>("max_age")
-                        .ok()
-                        .flatten()
-                        .map(|n| n as i64);
-                }
-                jar_of(&ctx, &st, id)?
-                    .set(&url, &name, &value, &options)
-                    .map_err(|e| throw(&ctx, &e.to_string()))
-            },
-        )?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "jarClear",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: u32, url: String| {
+        }
+    })?;
+    n.with_state("jarSet", |st| {
+        move |ctx: Ctx<'js>,
+              id: u32,
+              url: String,
+              name: String,
+              value: String,
+              opts: Opt<Value<'js>>| {
+            let mut options = CookieOptions::default();
+            if let Some(o) = opts.0.as_ref().and_then(Value::as_object) {
+                options.domain = o.get::<_, Option<String>>("domain").ok().flatten();
+                options.path = o.get::<_, Option<String>>("path").ok().flatten();
+                options.secure = o
+                    .get::<_, Option<bool>>("secure")
+                    .ok()
+                    .flatten()
+                    .unwrap_or(false);
+                options.http_only = o
+                    .get::<_, Option<bool>>("http_only")
+                    .ok()
+                    .flatten()
+                    .unwrap_or(false);
+                options.max_age = o
+                    .get::<_, Option<f64>>("max_age")
+                    .ok()
+                    .flatten()
+                    .map(|n| n as i64);
+            }
+            jar_of(&ctx, &st, id)?
+                .set(&url, &name, &value, &options)
+                .map_err(|e| throw(&ctx, &e.to_string()))
+        }
+    })?;
+    n.with_state("jarClear", |st| {
+        move |ctx: Ctx<'js>, id: u32, url: String| {
             jar_of(&ctx, &st, id)?
                 .clear(&url)
                 .map_err(|e| throw(&ctx, &e.to_string()))
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "jarDelete",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, id: u32, url: String, name: String| {
-                jar_of(&ctx, &st, id)?
-                    .delete(&url, &name)
-                    .map_err(|e| throw(&ctx, &e.to_string()))
-            },
-        )?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "jarNew",
-        Function::new(ctx.clone(), move || {
+        }
+    })?;
+    n.with_state("jarDelete", |st| {
+        move |ctx: Ctx<'js>, id: u32, url: String, name: String| {
+            jar_of(&ctx, &st, id)?
+                .delete(&url, &name)
+                .map_err(|e| throw(&ctx, &e.to_string()))
+        }
+    })?;
+    n.with_state("jarNew", |st| {
+        move || {
             let mut jars = st.custom_jars.borrow_mut();
             jars.push(Rc::new(CookieJar::new()));
             jars.len() as u32
-        })?,
-    )?;
+        }
+    })?;
     Ok(())
 }
 

@@ -21,6 +21,7 @@ mod html;
 mod http;
 mod k6;
 mod metrics;
+mod natives;
 mod webcrypto;
 mod ws;
 
