@@ -6,10 +6,11 @@ use md4::Md4;
 use md5::Md5;
 use rand::RngCore;
 use ripemd::Ripemd160;
-use rquickjs::{Ctx, Function, Object, Value};
+use rquickjs::{Ctx, Object, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512, Sha512_224, Sha512_256};
 
+use super::natives::Natives;
 use crate::js::convert::{array_buffer, bytes_of, throw};
 
 fn digest(algo: &str, data: &[u8]) -> Option<Vec<u8>> {
@@ -85,53 +86,42 @@ fn encode<'js>(ctx: &Ctx<'js>, bytes: &[u8], enc: &str) -> rquickjs::Result<Valu
 }
 
 pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
-    native.set(
+    let n = Natives::stateless(ctx, native);
+    n.add(
         "hash",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, algo: String, input: Value<'js>, enc: String| {
-                let data = input_bytes(&input)
-                    .ok_or_else(|| throw(&ctx, "hash input must be a string or an ArrayBuffer"))?;
-                let out = digest(&algo, &data)
-                    .ok_or_else(|| throw(&ctx, &format!("unsupported hash algorithm `{algo}`")))?;
-                encode(&ctx, &out, &enc)
-            },
-        )?,
+        |ctx: Ctx<'js>, algo: String, input: Value<'js>, enc: String| {
+            let data = input_bytes(&input)
+                .ok_or_else(|| throw(&ctx, "hash input must be a string or an ArrayBuffer"))?;
+            let out = digest(&algo, &data)
+                .ok_or_else(|| throw(&ctx, &format!("unsupported hash algorithm `{algo}`")))?;
+            encode(&ctx, &out, &enc)
+        },
     )?;
-    native.set(
+    n.add(
         "hmac",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, algo: String, secret: Value<'js>, input: Value<'js>, enc: String| {
-                let key = bytes_of(&secret)
-                    .ok_or_else(|| throw(&ctx, "hmac secret must be a string or an ArrayBuffer"))?;
-                let data = input_bytes(&input)
-                    .ok_or_else(|| throw(&ctx, "hmac data must be a string or an ArrayBuffer"))?;
-                let out = mac(&algo, &key, &data)
-                    .ok_or_else(|| throw(&ctx, &format!("unsupported hmac algorithm `{algo}`")))?;
-                encode(&ctx, &out, &enc)
-            },
-        )?,
+        |ctx: Ctx<'js>, algo: String, secret: Value<'js>, input: Value<'js>, enc: String| {
+            let key = bytes_of(&secret)
+                .ok_or_else(|| throw(&ctx, "hmac secret must be a string or an ArrayBuffer"))?;
+            let data = input_bytes(&input)
+                .ok_or_else(|| throw(&ctx, "hmac data must be a string or an ArrayBuffer"))?;
+            let out = mac(&algo, &key, &data)
+                .ok_or_else(|| throw(&ctx, &format!("unsupported hmac algorithm `{algo}`")))?;
+            encode(&ctx, &out, &enc)
+        },
     )?;
-    native.set(
-        "randomBytes",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, n: f64| {
-            if !(0.0..=(1 << 24) as f64).contains(&n) {
-                return Err(throw(&ctx, &format!("randomBytes: invalid size {n}")));
-            }
-            let mut buf = vec![0u8; n as usize];
-            rand::thread_rng().fill_bytes(&mut buf);
-            array_buffer(&ctx, &buf)
-        })?,
-    )?;
-    native.set(
-        "hexEncode",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, input: Value<'js>| {
-            bytes_of(&input)
-                .map(|b| hex(&b))
-                .ok_or_else(|| throw(&ctx, "hexEncode takes a string or an ArrayBuffer"))
-        })?,
-    )?;
+    n.add("randomBytes", |ctx: Ctx<'js>, n: f64| {
+        if !(0.0..=(1 << 24) as f64).contains(&n) {
+            return Err(throw(&ctx, &format!("randomBytes: invalid size {n}")));
+        }
+        let mut buf = vec![0u8; n as usize];
+        rand::thread_rng().fill_bytes(&mut buf);
+        array_buffer(&ctx, &buf)
+    })?;
+    n.add("hexEncode", |ctx: Ctx<'js>, input: Value<'js>| {
+        bytes_of(&input)
+            .map(|b| hex(&b))
+            .ok_or_else(|| throw(&ctx, "hexEncode takes a string or an ArrayBuffer"))
+    })?;
     Ok(())
 }
 
