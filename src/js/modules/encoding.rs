@@ -5,8 +5,9 @@
 use base64::Engine;
 use base64::alphabet::{STANDARD, URL_SAFE};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use rquickjs::{Ctx, Function, Object, Value};
+use rquickjs::{Ctx, Object, Value};
 
+use super::natives::Natives;
 use crate::js::convert::{array_buffer, bytes_of, throw};
 
 const fn config(padded: bool) -> GeneralPurposeConfig {
@@ -56,35 +57,30 @@ fn decode(input: &str, encoding: &str) -> Result<Vec<u8>, String> {
 }
 
 pub fn install<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
-    native.set(
+    let n = Natives::stateless(ctx, native);
+    n.add(
         "b64encode",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, input: Value<'js>, enc: String| {
-                let e = engine(&enc)
-                    .ok_or_else(|| throw(&ctx, &format!("unknown base64 encoding `{enc}`")))?;
-                let bytes = bytes_of(&input)
-                    .ok_or_else(|| throw(&ctx, "b64encode takes a string or an ArrayBuffer"))?;
-                Ok::<_, rquickjs::Error>(e.encode(bytes))
-            },
-        )?,
+        |ctx: Ctx<'js>, input: Value<'js>, enc: String| {
+            let e = engine(&enc)
+                .ok_or_else(|| throw(&ctx, &format!("unknown base64 encoding `{enc}`")))?;
+            let bytes = bytes_of(&input)
+                .ok_or_else(|| throw(&ctx, "b64encode takes a string or an ArrayBuffer"))?;
+            Ok::<_, rquickjs::Error>(e.encode(bytes))
+        },
     )?;
-    native.set(
+    n.add(
         "b64decode",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, input: String, enc: String, format: String| {
-                let bytes = decode(&input, &enc).map_err(|e| throw(&ctx, &e))?;
-                if format == "s" {
-                    Ok(
-                        rquickjs::String::from_str(ctx.clone(), &String::from_utf8_lossy(&bytes))?
-                            .into_value(),
-                    )
-                } else {
-                    array_buffer(&ctx, &bytes)
-                }
-            },
-        )?,
+        |ctx: Ctx<'js>, input: String, enc: String, format: String| {
+            let bytes = decode(&input, &enc).map_err(|e| throw(&ctx, &e))?;
+            if format == "s" {
+                Ok(
+                    rquickjs::String::from_str(ctx.clone(), &String::from_utf8_lossy(&bytes))?
+                        .into_value(),
+                )
+            } else {
+                array_buffer(&ctx, &bytes)
+            }
+        },
     )?;
     Ok(())
 }
