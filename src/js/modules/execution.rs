@@ -4,8 +4,9 @@
 use std::rc::Rc;
 
 use rquickjs::prelude::Opt;
-use rquickjs::{Array, Ctx, Function, Object, Value};
+use rquickjs::{Array, Ctx, Object, Value};
 
+use super::natives::Natives;
 use crate::js::convert::{tag_value, throw};
 use crate::js::state::{Phase, VuState};
 
@@ -24,10 +25,9 @@ pub fn install<'js>(
     native: &Object<'js>,
     state: &Rc<VuState>,
 ) -> rquickjs::Result<()> {
-    let st = state.clone();
-    native.set(
-        "execVu",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+    let n = Natives::new(ctx, native, state);
+    n.with_state("execVu", |st| {
+        move |ctx: Ctx<'js>| {
             not_in_init(&ctx, &st, "vu")?;
             let o = Object::new(ctx.clone())?;
             o.set("idInInstance", st.ids.id_in_instance as f64)?;
@@ -41,12 +41,10 @@ pub fn install<'js>(
                 .saturating_sub(1);
             o.set("iterationInScenario", in_scenario as f64)?;
             Ok::<_, rquickjs::Error>(o)
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "execScenario",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+        }
+    })?;
+    n.with_state("execScenario", |st| {
+        move |ctx: Ctx<'js>| {
             not_in_init(&ctx, &st, "scenario")?;
             let o = Object::new(ctx.clone())?;
             let scenario = st.scenario.borrow();
@@ -69,12 +67,10 @@ pub fn install<'js>(
                 o.set("progress", progress)?;
             }
             Ok::<_, rquickjs::Error>(o)
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "execInstance",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+        }
+    })?;
+    n.with_state("execInstance", |st| {
+        move |ctx: Ctx<'js>| {
             not_in_init(&ctx, &st, "instance")?;
             let c = &st.shared.execution;
             let o = Object::new(ctx.clone())?;
@@ -85,12 +81,10 @@ pub fn install<'js>(
             o.set("vusActive", c.vus_active() as f64)?;
             o.set("vusInitialized", c.vus_initialized() as f64)?;
             Ok::<_, rquickjs::Error>(o)
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "execOptions",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+        }
+    })?;
+    n.with_state("execOptions", |st| {
+        move |ctx: Ctx<'js>| {
             not_in_init(&ctx, &st, "test.options")?;
             Ok::<_, rquickjs::Error>(
                 st.shared
@@ -99,12 +93,10 @@ pub fn install<'js>(
                     .map(|o| o.clone().unwrap_or_else(|| "{}".to_string()))
                     .unwrap_or_else(|_| "{}".to_string()),
             )
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "abort",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, msg: Opt<String>| {
+        }
+    })?;
+    n.with_state("abort", |st| {
+        move |ctx: Ctx<'js>, msg: Opt<String>| {
             let msg = msg.0.unwrap_or_default();
             let text = if msg.is_empty() {
                 "test aborted".to_string()
@@ -114,54 +106,39 @@ pub fn install<'js>(
             *st.aborted.borrow_mut() = Some(text.clone());
             st.interrupted.set(true);
             Err::<(), _>(throw(&ctx, &format!("test aborted: {text}")))
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "testFail",
-        Function::new(ctx.clone(), move |msg: Opt<String>| {
+        }
+    })?;
+    n.with_state("testFail", |st| {
+        move |msg: Opt<String>| {
             st.shared.mark_failed(msg.0.unwrap_or_default());
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "vuTagGet",
-        Function::new(ctx.clone(), move |k: String| current_tag(&st, &k))?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "vuTagSet",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, k: String, v: Value<'js>| {
-                if !(v.is_string() || v.is_number() || v.is_bool()) {
-                    return Err(rquickjs::Exception::throw_type(
-                        &ctx,
-                        &format!(
-                            "invalid value for metric tag '{k}': only String, Boolean and \
+        }
+    })?;
+    n.with_state("vuTagGet", |st| move |k: String| current_tag(&st, &k))?;
+    n.with_state("vuTagSet", |st| {
+        move |ctx: Ctx<'js>, k: String, v: Value<'js>| {
+            if !(v.is_string() || v.is_number() || v.is_bool()) {
+                return Err(rquickjs::Exception::throw_type(
+                    &ctx,
+                    &format!(
+                        "invalid value for metric tag '{k}': only String, Boolean and \
                              Number types are accepted as a metric tag values"
-                        ),
-                    ));
-                }
-                let v = tag_value(&v)?;
-                st.vu_tags.borrow_mut().insert(k, v);
-                st.invalidate_tags();
-                Ok(())
-            },
-        )?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "vuTagDelete",
-        Function::new(ctx.clone(), move |k: String| {
+                    ),
+                ));
+            }
+            let v = tag_value(&v)?;
+            st.vu_tags.borrow_mut().insert(k, v);
+            st.invalidate_tags();
+            Ok(())
+        }
+    })?;
+    n.with_state("vuTagDelete", |st| {
+        move |k: String| {
             st.vu_tags.borrow_mut().remove(&k);
             st.invalidate_tags();
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "vuTagKeys",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+        }
+    })?;
+    n.with_state("vuTagKeys", |st| {
+        move |ctx: Ctx<'js>| {
             let arr = Array::new(ctx.clone())?;
             let tags = st.tags();
             let mut keys: Vec<&str> = tags
@@ -174,8 +151,8 @@ pub fn install<'js>(
                 arr.set(i, k)?;
             }
             Ok::<_, rquickjs::Error>(arr)
-        })?,
-    )?;
+        }
+    })?;
     install_metadata(ctx, native, state)
 }
 
@@ -195,46 +172,32 @@ fn install_metadata<'js>(
     native: &Object<'js>,
     state: &Rc<VuState>,
 ) -> rquickjs::Result<()> {
-    let st = state.clone();
-    native.set(
-        "vuMetaGet",
-        Function::new(ctx.clone(), move |k: String| {
-            st.vu_metadata.borrow().get(&k).cloned()
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "vuMetaSet",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, k: String, v: Value<'js>| {
-                if !(v.is_string() || v.is_number() || v.is_bool()) {
-                    return Err(rquickjs::Exception::throw_type(
-                        &ctx,
-                        &format!(
-                            "invalid value for metric metadata '{k}': only String, Boolean and \
+    let n = Natives::new(ctx, native, state);
+    n.with_state("vuMetaGet", |st| {
+        move |k: String| st.vu_metadata.borrow().get(&k).cloned()
+    })?;
+    n.with_state("vuMetaSet", |st| {
+        move |ctx: Ctx<'js>, k: String, v: Value<'js>| {
+            if !(v.is_string() || v.is_number() || v.is_bool()) {
+                return Err(rquickjs::Exception::throw_type(
+                    &ctx,
+                    &format!(
+                        "invalid value for metric metadata '{k}': only String, Boolean and \
                              Number types are accepted as a metric metadata value"
-                        ),
-                    ));
-                }
-                st.set_metadata(k, Some(tag_value(&v)?));
-                Ok(())
-            },
-        )?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "vuMetaDelete",
-        Function::new(ctx.clone(), move |k: String| {
+                    ),
+                ));
+            }
+            st.set_metadata(k, Some(tag_value(&v)?));
+            Ok(())
+        }
+    })?;
+    n.with_state("vuMetaDelete", |st| {
+        move |k: String| {
             st.set_metadata(k, None);
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "vuMetaKeys",
-        Function::new(ctx.clone(), move || {
-            st.vu_metadata.borrow().keys().cloned().collect::<Vec<_>>()
-        })?,
-    )?;
+        }
+    })?;
+    n.with_state("vuMetaKeys", |st| {
+        move || st.vu_metadata.borrow().keys().cloned().collect::<Vec<_>>()
+    })?;
     Ok(())
 }
