@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rquickjs::prelude::Opt;
 use rquickjs::{Array, Ctx, Function, Object, Persistent, Promise, Value};
 
+use super::natives::Natives;
 use crate::engine::options::network::SystemTags;
 use crate::http::{
     Auth, Compression, Exchange, Hop, JarChoice, MultipartPart, Request, RequestCookie,
@@ -41,98 +42,83 @@ pub fn install<'js>(
     native: &Object<'js>,
     state: &Rc<VuState>,
 ) -> rquickjs::Result<()> {
+    let n = Natives::new(ctx, native, state);
     let names = Rc::new(Names::new(ctx)?);
     let st = state.clone();
     let nm = names.clone();
-    native.set(
+    n.add(
         "request",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>,
-                  method: String,
-                  url: Value<'js>,
-                  body: Opt<Value<'js>>,
-                  params: Opt<Value<'js>>| {
-                forbid_init(&ctx, &st)?;
-                let prepared = match prepare(&ctx, &st, method, &url, body.0, params.0) {
-                    Ok(p) => p,
-                    Err(e) => return parse_failure(&ctx, &st, &nm, e),
-                };
-                let mut out = run(&ctx, &st, &nm, vec![prepared])?;
-                out.pop().ok_or_else(|| throw(&ctx, "no response"))
-            },
-        )?,
+        move |ctx: Ctx<'js>,
+              method: String,
+              url: Value<'js>,
+              body: Opt<Value<'js>>,
+              params: Opt<Value<'js>>| {
+            forbid_init(&ctx, &st)?;
+            let prepared = match prepare(&ctx, &st, method, &url, body.0, params.0) {
+                Ok(p) => p,
+                Err(e) => return parse_failure(&ctx, &st, &nm, e),
+            };
+            let mut out = run(&ctx, &st, &nm, vec![prepared])?;
+            out.pop().ok_or_else(|| throw(&ctx, "no response"))
+        },
     )?;
     let st = state.clone();
     let nm = names.clone();
-    native.set(
+    n.add(
         "asyncRequest",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>,
-                  method: String,
-                  url: Value<'js>,
-                  body: Value<'js>,
-                  params: Value<'js>,
-                  wrap: Function<'js>| {
-                // As k6: in the init context it throws; a request it cannot build settles
-                // as a synchronous one would return (see `parse_failure`).
-                forbid_init(&ctx, &st)?;
-                let prepared = prepare(&ctx, &st, method, &url, Some(body), Some(params));
-                start_async(&ctx, &st, &nm, prepared, wrap)
-            },
-        )?,
+        move |ctx: Ctx<'js>,
+              method: String,
+              url: Value<'js>,
+              body: Value<'js>,
+              params: Value<'js>,
+              wrap: Function<'js>| {
+            // As k6: in the init context it throws; a request it cannot build settles
+            // as a synchronous one would return (see `parse_failure`).
+            forbid_init(&ctx, &st)?;
+            let prepared = prepare(&ctx, &st, method, &url, Some(body), Some(params));
+            start_async(&ctx, &st, &nm, prepared, wrap)
+        },
     )?;
     let st = state.clone();
     let nm = names;
-    native.set(
-        "batch",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, list: Array<'js>| {
-            let mut prepared = Vec::with_capacity(list.len());
-            for item in list.iter::<Array<'js>>() {
-                let item = item?;
-                let method: String = item.get(0)?;
-                let url: Value = item.get(1)?;
-                let body: Value = item.get(2)?;
-                let params: Value = item.get(3)?;
-                prepared.push(prepare(&ctx, &st, method, &url, Some(body), Some(params))?);
-            }
-            let out = run(&ctx, &st, &nm, prepared)?;
-            let arr = Array::new(ctx.clone())?;
-            for (i, o) in out.into_iter().enumerate() {
-                arr.set(i, o)?;
-            }
-            Ok::<_, rquickjs::Error>(arr)
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "setResponseCallback",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, cb: Value<'js>| {
+    n.add("batch", move |ctx: Ctx<'js>, list: Array<'js>| {
+        let mut prepared = Vec::with_capacity(list.len());
+        for item in list.iter::<Array<'js>>() {
+            let item = item?;
+            let method: String = item.get(0)?;
+            let url: Value = item.get(1)?;
+            let body: Value = item.get(2)?;
+            let params: Value = item.get(3)?;
+            prepared.push(prepare(&ctx, &st, method, &url, Some(body), Some(params))?);
+        }
+        let out = run(&ctx, &st, &nm, prepared)?;
+        let arr = Array::new(ctx.clone())?;
+        for (i, o) in out.into_iter().enumerate() {
+            arr.set(i, o)?;
+        }
+        Ok::<_, rquickjs::Error>(arr)
+    })?;
+    n.with_state("setResponseCallback", |st| {
+        move |ctx: Ctx<'js>, cb: Value<'js>| {
             let parsed = callback_of(&ctx, &cb)?;
             *st.response_callback.borrow_mut() = parsed;
             Ok::<_, rquickjs::Error>(())
-        })?,
-    )?;
+        }
+    })?;
     super::cookies::install(ctx, native, state)?;
-    let st = state.clone();
-    native.set(
-        "gjson",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, body: String, path: String| {
-                let walkable =
-                    json_select::check_depth(&body).map_err(|e| throw(&ctx, &e.to_string()))?;
-                if !walkable {
-                    return Ok(None);
-                }
-                let found = st
-                    .suspender
-                    .on_parent_stack(|| json_select::select(&body, &path));
-                Ok::<_, rquickjs::Error>(found)
-            },
-        )?,
-    )?;
+    n.with_state("gjson", |st| {
+        move |ctx: Ctx<'js>, body: String, path: String| {
+            let walkable =
+                json_select::check_depth(&body).map_err(|e| throw(&ctx, &e.to_string()))?;
+            if !walkable {
+                return Ok(None);
+            }
+            let found = st
+                .suspender
+                .on_parent_stack(|| json_select::select(&body, &path));
+            Ok::<_, rquickjs::Error>(found)
+        }
+    })?;
     install_utf8(ctx, native)
 }
 
