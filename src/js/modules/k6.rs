@@ -1,9 +1,10 @@
 //! Native half of the `k6` module: checks, groups and sleep.
 
 use rquickjs::prelude::Opt;
-use rquickjs::{Ctx, Function, Object, Value};
+use rquickjs::{Ctx, Object, Value};
 use std::rc::Rc;
 
+use super::natives::Natives;
 use crate::engine::duration::GoDuration;
 use crate::js::convert::{throw, user_tag_pairs};
 use crate::js::coroutine::{Resume, Suspend};
@@ -15,36 +16,22 @@ pub fn install<'js>(
     native: &Object<'js>,
     state: &Rc<VuState>,
 ) -> rquickjs::Result<()> {
-    let st = state.clone();
-    native.set(
-        "check",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, name: String, ok: bool, tags: Opt<Value<'js>>| {
-                check(&ctx, &st, &name, ok, tags.0)
-            },
-        )?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "groupEnter",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, name: String| {
+    let n = Natives::new(ctx, native, state);
+    n.with_state("check", |st| {
+        move |ctx: Ctx<'js>, name: String, ok: bool, tags: Opt<Value<'js>>| {
+            check(&ctx, &st, &name, ok, tags.0)
+        }
+    })?;
+    n.with_state("groupEnter", |st| {
+        move |ctx: Ctx<'js>, name: String| {
             if st.phase.get() == Phase::Init {
                 return Err(throw(&ctx, "group() can't be used in the init context"));
             }
             st.enter_group(&name).map_err(|e| throw(&ctx, &e))
-        })?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "groupExit",
-        Function::new(ctx.clone(), move || st.exit_group())?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "sleep",
-        Function::new(ctx.clone(), move |secs: f64| sleep(&st, secs))?,
-    )?;
+        }
+    })?;
+    n.with_state("groupExit", |st| move || st.exit_group())?;
+    n.with_state("sleep", |st| move |secs: f64| sleep(&st, secs))?;
     Ok(())
 }
 
