@@ -17,6 +17,7 @@ use rquickjs::prelude::Opt;
 use rquickjs::{Ctx, Function, Object, Value};
 use tokio::sync::mpsc;
 
+use super::natives::Natives;
 use crate::http::ws::{self, DialError, DialOptions, Handshake, Outgoing, WsEvent};
 use crate::js::convert::{array_buffer, bytes_of, tag_pairs, tag_value, throw};
 use crate::js::io::{Hold, block_on};
@@ -51,18 +52,16 @@ pub fn install<'js>(
     native: &Object<'js>,
     state: &Rc<VuState>,
 ) -> rquickjs::Result<()> {
+    let n = Natives::new(ctx, native, state);
     if native.contains_key("wsSend")? {
         return Ok(());
     }
     if !native.contains_key("utf8")? {
         super::http::install_utf8(ctx, native)?;
     }
-    native.set(
-        "utf8Bytes",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, s: String| {
-            array_buffer(&ctx, s.as_bytes())
-        })?,
-    )?;
+    n.add("utf8Bytes", |ctx: Ctx<'js>, s: String| {
+        array_buffer(&ctx, s.as_bytes())
+    })?;
     let registry: Registry = Rc::default();
     if !ctx.globals().contains_key("__lgSockets")? {
         ctx.globals()
@@ -71,112 +70,94 @@ pub fn install<'js>(
 
     // wsConnect(url, params): k6/ws's blocking dial. Returns {id, url, status, headers, body, error}.
     let (st, reg) = (state.clone(), registry.clone());
-    native.set(
+    n.add(
         "wsConnect",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, url: String, params: Opt<Value<'js>>| {
-                legacy_connect(&ctx, &st, &reg, url, params.0)
-            },
-        )?,
+        move |ctx: Ctx<'js>, url: String, params: Opt<Value<'js>>| {
+            legacy_connect(&ctx, &st, &reg, url, params.0)
+        },
     )?;
     // wsOpen(url, protocols, params) -> id: k6/websockets' dial, in the background.
     let (st, reg) = (state.clone(), registry.clone());
-    native.set(
+    n.add(
         "wsOpen",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, url: String, protocols: Value<'js>, params: Value<'js>| {
-                open_async(&ctx, &st, &reg, url, protocols, params)
-            },
-        )?,
+        move |ctx: Ctx<'js>, url: String, protocols: Value<'js>, params: Value<'js>| {
+            open_async(&ctx, &st, &reg, url, protocols, params)
+        },
     )?;
     // wsSend(id, data, binary)
     let (st, reg) = (state.clone(), registry.clone());
-    native.set(
+    n.add(
         "wsSend",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, id: u32, data: Value<'js>, binary: bool| {
-                let Some(sock) = reg.borrow().get(&id).cloned() else {
-                    return Ok(());
-                };
-                let out = if binary {
-                    let bytes = bytes_of(&data)
-                        .ok_or_else(|| throw(&ctx, "expected ArrayBuffer as argument"))?;
-                    Outgoing::Binary(bytes)
-                } else {
-                    Outgoing::Text(tag_value(&data)?)
-                };
-                let _ = sock.tx.send(out);
-                st.emit(builtin::WS_MSGS_SENT, 1.0, sock.tags.clone());
-                Ok::<_, rquickjs::Error>(())
-            },
-        )?,
-    )?;
-    // wsPing(id)
-    let (st, reg) = (state.clone(), registry.clone());
-    native.set(
-        "wsPing",
-        Function::new(ctx.clone(), move |id: u32| {
-            let Some(sock) = reg.borrow().get(&id).cloned() else {
-                return;
-            };
-            // k6/websockets counts every frame it writes, pings and the close included.
-            if !sock.legacy {
-                st.emit(builtin::WS_MSGS_SENT, 1.0, sock.tags.clone());
-            }
-            let n = sock.ping_counter.get();
-            sock.ping_counter.set(n + 1);
-            let payload = n.to_string();
-            sock.pings
-                .borrow_mut()
-                .insert(payload.clone(), Instant::now());
-            let _ = sock.tx.send(Outgoing::Ping(payload.into_bytes()));
-        })?,
-    )?;
-    // wsClose(id, code, reason): sends the close frame; the session ends when the server answers.
-    let (st, reg) = (state.clone(), registry.clone());
-    native.set(
-        "wsClose",
-        Function::new(ctx.clone(), move |id: u32, code: u16, reason: String| {
-            let Some(sock) = reg.borrow().get(&id).cloned() else {
-                return false;
-            };
-            if sock.closed.replace(true) {
-                return false;
-            }
-            if !sock.legacy {
-                st.emit(builtin::WS_MSGS_SENT, 1.0, sock.tags.clone());
-            }
-            let _ = sock.tx.send(Outgoing::Close(code, reason));
-            true
-        })?,
-    )?;
-    // wsRun(id): k6/ws's loop: runs the VU's event loop until the script or the server closed
-    // the socket, then emits `ws_session_duration`.
-    let (st, reg) = (state.clone(), registry);
-    native.set(
-        "wsRun",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: u32| {
+        move |ctx: Ctx<'js>, id: u32, data: Value<'js>, binary: bool| {
             let Some(sock) = reg.borrow().get(&id).cloned() else {
                 return Ok(());
             };
-            let watched = sock.clone();
-            let result = crate::js::event_loop::run(&ctx, &st, Some(id), &|| watched.closed.get());
-            take_bytes(&st, &sock);
-            st.emit(
-                builtin::WS_SESSION_DURATION,
-                ms_since(sock.started),
-                sock.tags.clone(),
-            );
-            if !sock.closed.replace(true) {
-                // The loop ended without a close (an exception): go away.
-                let _ = sock.tx.send(Outgoing::Close(1001, String::new()));
-            }
-            result.map(|_| ())
-        })?,
+            let out = if binary {
+                let bytes = bytes_of(&data)
+                    .ok_or_else(|| throw(&ctx, "expected ArrayBuffer as argument"))?;
+                Outgoing::Binary(bytes)
+            } else {
+                Outgoing::Text(tag_value(&data)?)
+            };
+            let _ = sock.tx.send(out);
+            st.emit(builtin::WS_MSGS_SENT, 1.0, sock.tags.clone());
+            Ok::<_, rquickjs::Error>(())
+        },
     )?;
+    // wsPing(id)
+    let (st, reg) = (state.clone(), registry.clone());
+    n.add("wsPing", move |id: u32| {
+        let Some(sock) = reg.borrow().get(&id).cloned() else {
+            return;
+        };
+        // k6/websockets counts every frame it writes, pings and the close included.
+        if !sock.legacy {
+            st.emit(builtin::WS_MSGS_SENT, 1.0, sock.tags.clone());
+        }
+        let n = sock.ping_counter.get();
+        sock.ping_counter.set(n + 1);
+        let payload = n.to_string();
+        sock.pings
+            .borrow_mut()
+            .insert(payload.clone(), Instant::now());
+        let _ = sock.tx.send(Outgoing::Ping(payload.into_bytes()));
+    })?;
+    // wsClose(id, code, reason): sends the close frame; the session ends when the server answers.
+    let (st, reg) = (state.clone(), registry.clone());
+    n.add("wsClose", move |id: u32, code: u16, reason: String| {
+        let Some(sock) = reg.borrow().get(&id).cloned() else {
+            return false;
+        };
+        if sock.closed.replace(true) {
+            return false;
+        }
+        if !sock.legacy {
+            st.emit(builtin::WS_MSGS_SENT, 1.0, sock.tags.clone());
+        }
+        let _ = sock.tx.send(Outgoing::Close(code, reason));
+        true
+    })?;
+    // wsRun(id): k6/ws's loop: runs the VU's event loop until the script or the server closed
+    // the socket, then emits `ws_session_duration`.
+    let (st, reg) = (state.clone(), registry);
+    n.add("wsRun", move |ctx: Ctx<'js>, id: u32| {
+        let Some(sock) = reg.borrow().get(&id).cloned() else {
+            return Ok(());
+        };
+        let watched = sock.clone();
+        let result = crate::js::event_loop::run(&ctx, &st, Some(id), &|| watched.closed.get());
+        take_bytes(&st, &sock);
+        st.emit(
+            builtin::WS_SESSION_DURATION,
+            ms_since(sock.started),
+            sock.tags.clone(),
+        );
+        if !sock.closed.replace(true) {
+            // The loop ended without a close (an exception): go away.
+            let _ = sock.tx.send(Outgoing::Close(1001, String::new()));
+        }
+        result.map(|_| ())
+    })?;
     Ok(())
 }
 
