@@ -16,6 +16,7 @@ use rquickjs::prelude::Opt;
 use rquickjs::{Class, Ctx, Function, JsLifetime, Object};
 use scraper::{ElementRef, Html, Node, Selector};
 
+use super::natives::Natives;
 use crate::js::convert::throw;
 use crate::js::state::VuState;
 
@@ -319,10 +320,9 @@ fn install_parse<'js>(
     native: &Object<'js>,
     state: &Rc<VuState>,
 ) -> rquickjs::Result<()> {
-    let st = state.clone();
-    native.set(
-        "htmlParse",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, src: Opt<String>| {
+    let n = Natives::new(ctx, native, state);
+    n.with_state("htmlParse", |st| {
+        move |ctx: Ctx<'js>, src: Opt<String>| {
             let src = src.0.unwrap_or_default();
             // html5ever's tree builder keeps its own stack of open elements; its frames are
             // still deep enough to want the worker's stack rather than the VU's.
@@ -334,17 +334,14 @@ fn install_parse<'js>(
                 },
             )
             .map_err(|e| throw(&ctx, &format!("parseHTML: {e}")))
-        })?,
-    )?;
-    native.set(
-        "htmlResolve",
-        Function::new(ctx.clone(), |base: String, reference: String| {
-            url::Url::parse(&base)
-                .and_then(|b| b.join(&reference))
-                .ok()
-                .map(String::from)
-        })?,
-    )?;
+        }
+    })?;
+    n.add("htmlResolve", |base: String, reference: String| {
+        url::Url::parse(&base)
+            .and_then(|b| b.join(&reference))
+            .ok()
+            .map(String::from)
+    })?;
     native.set(
         "htmlUrl",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, href: String| {
