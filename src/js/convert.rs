@@ -122,3 +122,36 @@ pub fn duration_of(value: &Value<'_>) -> Result<Duration, String> {
 pub fn array_buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
     Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
 }
+
+/// A JS error as k6 shows it: `Name: message at file:line:column`, further frames on the lines
+/// below.
+pub fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
+    if matches!(e, rquickjs::Error::Allocation) {
+        return format!("{e}: {}", super::limits::out_of_memory_note());
+    }
+    if !matches!(e, rquickjs::Error::Exception) {
+        return e.to_string();
+    }
+    let v = ctx.catch();
+    if let Some(exc) = v.as_exception() {
+        let name: String = exc.get("name").unwrap_or_else(|_| "Error".to_string());
+        let message = exc.message().unwrap_or_default();
+        let mut out = format!("{name}: {message}");
+        if message == "out of memory" {
+            out.push_str(": ");
+            out.push_str(&super::limits::out_of_memory_note());
+        }
+        let stack = exc.stack().unwrap_or_default();
+        let mut frames = stack.lines().map(str::trim).filter(|l| !l.is_empty());
+        if let Some(first) = frames.next() {
+            out.push(' ');
+            out.push_str(first);
+        }
+        for frame in frames {
+            out.push_str("\n\t");
+            out.push_str(frame);
+        }
+        return out;
+    }
+    format!("uncaught exception: {}", thrown_text(&v))
+}

@@ -5,9 +5,9 @@ use rquickjs::{Ctx, Function, Object, Value};
 
 use crate::engine::{RunError, SetupData};
 
+use super::convert::describe;
 use super::coroutine::SummaryOutput;
 use super::state::{Phase, VuState};
-use super::vu::describe;
 
 /// Calls an optional export with `args`; `Ok(None)` when it is not exported.
 fn call_export<'js>(

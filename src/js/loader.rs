@@ -221,9 +221,48 @@ fn relative_to(path: &Path, base: &Path) -> Option<String> {
     Some(format!("../{}", rest.display()))
 }
 
+/// Where every VU of a test gets its modules: the script's files, remote (`https://`) modules
+/// (fetched once per test, cached on disk) and the bytecode of modules a VU compiled already.
+pub struct ModuleSources {
+    pub files: ScriptFiles,
+    pub remote: super::remote::RemoteModules,
+    /// Compiled modules by name: the first VU compiles, the others load the bytecode. Saves the
+    /// parser's time and the heap fragmentation it leaves behind in every VU.
+    bytecode: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+}
+
+impl ModuleSources {
+    /// The sources of a test reading `files` and fetching remote modules with `remote`.
+    pub fn new(files: ScriptFiles, remote: super::remote::RemoteModules) -> Self {
+        ModuleSources {
+            files,
+            remote,
+            bytecode: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The compiled bytecode of module `name`, if some VU stored it.
+    pub fn bytecode(&self, name: &str) -> Option<Arc<Vec<u8>>> {
+        self.bytecode
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Stores the compiled bytecode of module `name`.
+    pub fn store_bytecode(&self, name: &str, bytes: Vec<u8>) {
+        self.bytecode
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name.to_string())
+            .or_insert_with(|| Arc::new(bytes));
+    }
+}
+
 /// Resolves module specifiers: `k6/*` built-ins by name, files relative to the importing module.
 pub struct ScriptResolver {
-    pub files: Arc<super::shared::TestShared>,
+    pub sources: Arc<ModuleSources>,
 }
 
 impl Resolver for ScriptResolver {
@@ -253,7 +292,7 @@ impl Resolver for ScriptResolver {
         if name.contains("://") {
             return super::remote::check_scheme(name).map_err(|e| throw_message(ctx, &e));
         }
-        let files = &self.files.files;
+        let files = &self.sources.files;
         let path = files.resolve(base, name);
         Ok(files.display_name(&path))
     }
@@ -261,7 +300,7 @@ impl Resolver for ScriptResolver {
 
 /// Loads built-in shims (installing their natives first) and script files.
 pub struct ScriptLoader {
-    pub files: Arc<super::shared::TestShared>,
+    pub sources: Arc<ModuleSources>,
     pub state: std::rc::Rc<super::state::VuState>,
 }
 
@@ -275,13 +314,13 @@ impl Loader for ScriptLoader {
         if modules::is_builtin(name) {
             modules::install_module(ctx, name, &self.state)?;
         }
-        declare_cached(ctx, &self.files, name, || {
+        declare_cached(ctx, &self.sources, name, || {
             if let Some(source) = modules::builtin_source(name) {
                 return Ok(source.as_bytes().to_vec());
             }
             if super::remote::is_remote(name) {
                 let builtin = modules::jslib_builtin(name);
-                return match self.files.remote.load(name, builtin) {
+                return match self.sources.remote.load(name, builtin) {
                     Ok(super::remote::RemoteSource::Fetched(data)) => Ok(data.to_vec()),
                     Ok(super::remote::RemoteSource::Builtin(b)) => Ok(modules::builtin_source(b)
                         .unwrap_or_default()
@@ -290,7 +329,7 @@ impl Loader for ScriptLoader {
                     Err(e) => Err(throw_message(ctx, &e)),
                 };
             }
-            let files = &self.files.files;
+            let files = &self.sources.files;
             files
                 .read_path(&files.path_of(name))
                 .map(|s| s.to_vec())
@@ -312,11 +351,11 @@ fn throw_message(ctx: &Ctx<'_>, message: &str) -> JsError {
 /// else from `source()` (and fills the cache).
 pub fn declare_cached<'js>(
     ctx: &Ctx<'js>,
-    shared: &super::shared::TestShared,
+    sources: &ModuleSources,
     name: &str,
     source: impl FnOnce() -> rquickjs::Result<Vec<u8>>,
 ) -> rquickjs::Result<Module<'js, Declared>> {
-    if let Some(bytes) = shared.bytecode(name) {
+    if let Some(bytes) = sources.bytecode(name) {
         // SAFETY: the bytes were written by `Module::write` of this same QuickJS build, in this
         // process, from a module declared with the same name.
         return unsafe { Module::load(ctx.clone(), &bytes) };
@@ -329,7 +368,7 @@ pub fn declare_cached<'js>(
         ..Default::default()
     };
     if let Ok(bytes) = module.write(options) {
-        shared.store_bytecode(name, bytes);
+        sources.store_bytecode(name, bytes);
     }
     Ok(module)
 }

@@ -15,7 +15,7 @@ use crate::http::RateLimiter;
 use crate::metrics::{Registry, SampleSender, TagSet};
 use crate::term::log::ConsoleFile;
 
-use super::loader::ScriptFiles;
+use super::loader::{ModuleSources, ScriptFiles};
 
 /// Settings VUs take from the consolidated options. Set once options are known; the options VU runs
 /// with the defaults.
@@ -66,9 +66,8 @@ impl Default for VuSettings {
 
 /// State shared by every VU of a test.
 pub struct TestShared {
-    pub files: ScriptFiles,
-    /// Remote (`https://`) modules: fetched once per test, cached on disk.
-    pub remote: super::remote::RemoteModules,
+    /// The script's files, remote modules and compiled bytecode (what the module loader reads).
+    pub modules: Arc<ModuleSources>,
     /// `__ENV` before scenario `env` is applied.
     pub env: BTreeMap<String, String>,
     pub registry: Arc<Registry>,
@@ -77,9 +76,6 @@ pub struct TestShared {
     /// `exec.test.options`: the consolidated options as JSON, once known.
     pub options_json: RwLock<Option<String>>,
     shared_arrays: Mutex<HashMap<String, Arc<Vec<String>>>>,
-    /// Compiled modules by name: the first VU compiles, the others load the bytecode. Saves the
-    /// parser's time and the heap fragmentation it leaves behind in every VU.
-    bytecode: Mutex<HashMap<String, Arc<Vec<u8>>>>,
     /// The scheduler's counters, behind `exec.instance` and the progress line.
     pub execution: Arc<ExecutionState>,
     /// When the test started (for `exec.instance.currentTestRunDuration`).
@@ -103,15 +99,16 @@ impl TestShared {
         samples: SampleSender,
     ) -> Self {
         TestShared {
-            files,
-            remote: super::remote::RemoteModules::new(super::remote::RemoteConfig::default()),
+            modules: Arc::new(ModuleSources::new(
+                files,
+                super::remote::RemoteModules::new(super::remote::RemoteConfig::default()),
+            )),
             env,
             registry,
             samples,
             settings: RwLock::new(Arc::new(VuSettings::default())),
             options_json: RwLock::new(None),
             shared_arrays: Mutex::new(HashMap::new()),
-            bytecode: Mutex::new(HashMap::new()),
             execution: Arc::new(ExecutionState::new()),
             started: Instant::now(),
             started_at: SystemTime::now(),
@@ -138,9 +135,12 @@ impl TestShared {
         self
     }
 
-    /// How remote modules are obtained (default: from the environment).
+    /// How remote modules are obtained (default: from the environment). Takes effect while
+    /// the state is being built, before anything holds its module sources.
     pub fn with_remote(mut self, config: super::remote::RemoteConfig) -> Self {
-        self.remote = super::remote::RemoteModules::new(config);
+        if let Some(modules) = Arc::get_mut(&mut self.modules) {
+            modules.remote = super::remote::RemoteModules::new(config);
+        }
         self
     }
 
@@ -159,7 +159,7 @@ impl TestShared {
 
     /// The main script's path.
     pub fn script_path(&self) -> &Path {
-        self.files.main()
+        self.modules.files.main()
     }
 
     /// A SharedArray's elements (JSON strings), creating them with `make` the first time.
@@ -191,24 +191,6 @@ impl TestShared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-
-    /// The compiled bytecode of module `name`, if some VU stored it.
-    pub fn bytecode(&self, name: &str) -> Option<Arc<Vec<u8>>> {
-        self.bytecode
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned()
-    }
-
-    /// Stores the compiled bytecode of module `name`.
-    pub fn store_bytecode(&self, name: &str, bytes: Vec<u8>) {
-        self.bytecode
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(name.to_string())
-            .or_insert_with(|| Arc::new(bytes));
     }
 
     /// Elapsed test time.

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use rquickjs::prelude::Opt;
 use rquickjs::{Array, Ctx, Function, Object, Value};
 
+use super::natives::Natives;
 use crate::js::convert::{array_buffer, throw};
 use crate::js::state::{Phase, VuState};
 
@@ -13,32 +14,26 @@ pub fn install<'js>(
     native: &Object<'js>,
     state: &Rc<VuState>,
 ) -> rquickjs::Result<()> {
-    let st = state.clone();
-    native.set(
-        "sharedArray",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, name: String, make: Function<'js>| {
-                if st.phase.get() != Phase::Init {
-                    return Err(throw(
-                        &ctx,
-                        "SharedArray can only be created in the init context",
-                    ));
-                }
-                let arr = st.shared.shared_array(&name, || {
-                    let items: Array = make.call(())?;
-                    items
-                        .iter::<String>()
-                        .collect::<rquickjs::Result<Vec<String>>>()
-                })?;
-                Ok(arr.len() as f64)
-            },
-        )?,
-    )?;
-    let st = state.clone();
-    native.set(
-        "sharedGet",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, name: String, i: f64| {
+    let n = Natives::new(ctx, native, state);
+    n.with_state("sharedArray", |st| {
+        move |ctx: Ctx<'js>, name: String, make: Function<'js>| {
+            if st.phase.get() != Phase::Init {
+                return Err(throw(
+                    &ctx,
+                    "SharedArray can only be created in the init context",
+                ));
+            }
+            let arr = st.shared.shared_array(&name, || {
+                let items: Array = make.call(())?;
+                items
+                    .iter::<String>()
+                    .collect::<rquickjs::Result<Vec<String>>>()
+            })?;
+            Ok(arr.len() as f64)
+        }
+    })?;
+    n.with_state("sharedGet", |st| {
+        move |ctx: Ctx<'js>, name: String, i: f64| {
             let arr = st
                 .shared
                 .shared_array::<()>(&name, || Ok(Vec::new()))
@@ -49,8 +44,8 @@ pub fn install<'js>(
                     &format!("SharedArray `{name}`: index {i} out of range"),
                 )
             })
-        })?,
-    )?;
+        }
+    })?;
     Ok(())
 }
 
@@ -66,7 +61,7 @@ pub fn install_open<'js>(ctx: &Ctx<'js>, state: &Rc<VuState>) -> rquickjs::Resul
                     "open() can't be used outside of the init context",
                 ));
             }
-            let files = &st.shared.files;
+            let files = &st.shared.modules.files;
             let main = files.main_name();
             let resolved = files.resolve(&main, &path);
             let data = files
