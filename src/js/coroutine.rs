@@ -6,6 +6,9 @@
 //! on the worker thread does the I/O asynchronously and resumes the coroutine with the answer
 //! ([`Resume`]). JavaScript never sees a Promise, so k6 scripts keep their synchronous semantics.
 
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use corosensei::stack::DefaultStack;
@@ -23,6 +26,10 @@ pub const VU_STACK_SIZE: usize = 512 * 1024;
 /// frames of host functions that run on top of the deepest JS frame.
 pub const STACK_HEADROOM: usize = 128 * 1024;
 
+/// A future the VU's driver awaits for a host function (its output is downcast by
+/// [`super::io::block_on`]).
+pub type IoFuture = Pin<Box<dyn Future<Output = Box<dyn Any>>>>;
+
 /// What a coroutine hands to its driver.
 pub enum Suspend {
     /// Init finished: exports and (for the options VU) the exported options as JSON.
@@ -32,7 +39,7 @@ pub enum Suspend {
     /// Sleep this long.
     Sleep(Duration),
     /// Await this protocol future (WebSocket, gRPC: see [`super::io`]) and resume with its output.
-    Io(super::io::IoFuture),
+    Io(IoFuture),
     /// A command finished.
     Done(Reply),
 }

@@ -15,7 +15,6 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -24,11 +23,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::convert::throw;
+pub use super::coroutine::IoFuture;
 use super::coroutine::{Resume, Suspend};
 use super::state::VuState;
-
-/// A future the VU's driver awaits for a host function (its output is downcast by [`block_on`]).
-pub type IoFuture = Pin<Box<dyn Future<Output = Box<dyn Any>>>>;
 
 /// Work queued by a protocol task, run on the VU with its JS context.
 pub type IoTask = Box<dyn for<'js> FnOnce(&Ctx<'js>, &VuState) -> rquickjs::Result<()>>;
