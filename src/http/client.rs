@@ -87,29 +87,15 @@ impl HttpClient {
         let deadline = now
             .checked_add(req.timeout)
             .unwrap_or(now + crate::engine::duration::FOREVER);
-        let first = match self.prepare(&req) {
+        let (mut state, base) = match self.begin(&req) {
             Ok(v) => v,
             Err(e) => return error_exchange(&req, e),
         };
-        let (mut url, base) = first;
         let jar: Option<Rc<CookieJar>> = match &req.jar {
             JarChoice::Vu => Some(self.jar.clone()),
             JarChoice::Custom(j) => Some(j.clone()),
             JarChoice::Disabled => None,
         };
-        let initial_url = url.clone();
-        let mut method = req.method.clone();
-        let (mut body, content_encoding) = if req.compression.is_empty() {
-            (req.body.clone(), None)
-        } else {
-            match body::compress(&req.body, &req.compression) {
-                Ok((b, enc)) => (b, Some(enc)),
-                Err(e) => return error_exchange(&req, e),
-            }
-        };
-        let mut payload_headers = true;
-        let mut referer: Option<String> = None;
-        let mut digest_header: Option<String> = None;
         let mut hops: Vec<Hop> = Vec::new();
         let mut record = RequestRecord::default();
         let keep_body = req.response_type != ResponseType::None;
@@ -124,109 +110,33 @@ impl HttpClient {
 
         loop {
             let first_hop = hops.is_empty();
-            let target = request_target(&url);
+            let target = request_target(&state.url);
             // Cookie header: the script's own Cookie header only on the first hop (k6 rebuilds
             // it on redirects), then per-request cookies, then the jar's minus replaced ones.
-            let cookie = build_cookie_header(
-                if first_hop {
-                    base.cookie.as_deref()
-                } else {
-                    None
-                },
-                &req,
-                jar.as_deref(),
-                &url,
-            );
-            let mut headers = HeaderMap::with_capacity(base.other.len() + 6);
-            let host_value = match (&base.host, first_hop || same_host(&initial_url, &url)) {
-                (Some(h), true) => h.clone(),
-                _ => match host_header(&url) {
-                    Ok(v) => v,
+            let own_cookie = base.cookie.as_deref().filter(|_| first_hop);
+            let cookie = build_cookie_header(own_cookie, &req, jar.as_deref(), &state.url);
+            let headers =
+                match self.hop_headers(&req, &base, &mut state, first_hop, cookie.as_deref()) {
+                    Ok(h) => h,
                     Err(e) => return error_exchange(&req, e),
-                },
-            };
-            headers.insert(header::HOST, host_value);
-            if let Some(ua) = &base.user_agent {
-                headers.insert(header::USER_AGENT, ua.clone());
-            }
-            let send_body = if payload_headers {
-                body.clone()
-            } else {
-                Bytes::new()
-            };
-            if !send_body.is_empty() || matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
-                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(send_body.len()));
-            }
-            let mut sorted: Vec<(HeaderName, HeaderValue)> = base
-                .other
-                .iter()
-                .filter(|(n, _)| payload_headers || !is_payload_header(n))
-                .filter(|(n, _)| {
-                    *n != header::AUTHORIZATION
-                        || redirect::may_forward_credentials(&initial_url, &url)
-                })
-                .cloned()
-                .collect();
-            if let (Some(enc), true) = (&content_encoding, payload_headers)
-                && let Ok(v) = HeaderValue::from_str(enc)
-            {
-                sorted.push((header::CONTENT_ENCODING, v));
-            }
-            if let Some(c) = cookie
-                .as_deref()
-                .and_then(|c| HeaderValue::from_str(c).ok())
-            {
-                sorted.push((header::COOKIE, c));
-            }
-            if let Some(r) = referer
-                .as_deref()
-                .and_then(|r| HeaderValue::from_str(r).ok())
-            {
-                sorted.push((header::REFERER, r));
-            }
-            if !base.authorization {
-                if let Some(d) = digest_header.take() {
-                    if let Ok(v) = HeaderValue::from_str(&d) {
-                        sorted.push((header::AUTHORIZATION, v));
-                    }
-                } else if req.auth != Some(Auth::Digest) && !url.username().is_empty() {
-                    let (user, pass) = credentials(&url);
-                    if let Ok(v) = HeaderValue::from_str(&auth::basic(&user, &pass)) {
-                        sorted.push((header::AUTHORIZATION, v));
-                    }
-                }
-            }
-            // Go writes these sorted by canonical name; for header names that is the same order
-            // as their lowercase form.
-            sorted.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-            for (n, v) in sorted {
-                headers.append(n, v);
-            }
-            if self.config.no_connection_reuse {
-                // Go's Transport with DisableKeepAlives asks the server to close, too.
-                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-            }
+                };
+            let send_body = state.send_body();
             if first_hop {
                 record = make_record(&req, &base, cookie.as_deref(), &send_body);
             }
-
-            let key = PoolKey {
-                https: url.scheme() == "https",
-                host: url.host_str().unwrap_or("").to_ascii_lowercase(),
-                port: url.port_or_known_default().unwrap_or(80),
-            };
             let hop_req = HopRequest {
-                method: &method,
+                method: &state.method,
                 target: &target,
                 headers,
                 body: send_body,
                 keep_body,
             };
-            let outcome = hop::send(&self.pool, &key, &opts, hop_req, deadline).await;
+            let outcome =
+                hop::send(&self.pool, &pool_key(&state.url), &opts, hop_req, deadline).await;
             let hop_url = if first_hop {
                 clean_url(&req.url)
             } else {
-                clean_url(url.as_str())
+                clean_url(state.url.as_str())
             };
             let HopOutcome {
                 timings,
@@ -236,123 +146,164 @@ impl HttpClient {
                 remote,
                 result,
             } = outcome;
-            let raw = match result {
-                Ok(raw) => raw,
-                Err(e) => {
-                    hops.push(Hop {
-                        method: method.clone(),
-                        url: hop_url,
-                        status: 0,
-                        proto: "",
-                        timings,
-                        error_code: e.code(),
-                        error: Some(e.clone()),
-                        tls_version,
-                        bytes_sent: bytes.written,
-                        bytes_received: bytes.read,
-                        remote_ip: remote.map(|a| a.ip()),
-                    });
-                    let final_url = if first_hop {
-                        req.url.clone()
-                    } else {
-                        url.to_string()
-                    };
-                    let response = Response {
-                        url: final_url,
-                        timings,
-                        error: e.to_string(),
-                        error_code: e.code(),
-                        request: record,
-                        ..Default::default()
-                    };
-                    return Exchange {
-                        hops,
-                        response,
-                        redirect_limit_reached: false,
-                    };
-                }
-            };
-            let status = raw.status;
-            hops.push(Hop {
-                method: method.clone(),
+            let mut hop = Hop {
+                method: state.method.clone(),
                 url: hop_url,
-                status,
-                proto: raw.proto,
+                status: 0,
+                proto: "",
                 timings,
+                error_code: 0,
                 error: None,
-                error_code: status_error_code(status),
                 tls_version,
                 bytes_sent: bytes.written,
                 bytes_received: bytes.read,
                 remote_ip: remote.map(|a| a.ip()),
-            });
-            let set_cookies: Vec<ResponseCookie> = raw
-                .headers
-                .get_all(header::SET_COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok().and_then(parse_set_cookie))
-                .collect();
+            };
+            let raw = match result {
+                Ok(raw) => raw,
+                Err(e) => {
+                    hop.error_code = e.code();
+                    hop.error = Some(e.clone());
+                    hops.push(hop);
+                    return failed_exchange(hops, &req, &state.url, e, timings, record);
+                }
+            };
+            hop.status = raw.status;
+            hop.proto = raw.proto;
+            hop.error_code = status_error_code(raw.status);
+            hops.push(hop);
+            let set_cookies = response_cookies(&raw.headers);
             if let Some(j) = &jar
                 && !set_cookies.is_empty()
             {
-                j.store_response(&url, &set_cookies);
+                j.store_response(&state.url, &set_cookies);
             }
-
-            if status == 401
-                && req.auth == Some(Auth::Digest)
-                && !base.authorization
-                && hops.len() == 1
-            {
-                let (user, pass) = credentials(&url);
-                let challenge = raw
-                    .headers
-                    .get_all(header::WWW_AUTHENTICATE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .find_map(|c| auth::digest(c, &method, &target, &user, &pass));
-                if let Some(d) = challenge {
-                    digest_header = Some(d);
+            if req.auth == Some(Auth::Digest) && !base.authorization && hops.len() == 1 {
+                let answer = digest_answer(&raw, &state, &target);
+                if answer.is_some() {
+                    state.digest_header = answer;
                     continue;
                 }
             }
-
             let location = raw
                 .headers
                 .get(header::LOCATION)
                 .and_then(|v| v.to_str().ok());
-            if let Some(next) = redirect::next_hop(status, location, &url, &method) {
-                if hops.len() <= req.max_redirects as usize {
-                    referer = redirect::referer(&url, &next.url);
-                    if !next.keep_body {
-                        payload_headers = false;
-                        body = Bytes::new();
-                    }
-                    method = next.method;
-                    url = next.url;
-                    continue;
+            let next = redirect::next_hop(raw.status, location, &state.url, &state.method);
+            match next {
+                Some(next) if hops.len() <= req.max_redirects as usize => state.follow(next),
+                next => {
+                    let conn = (timings, tls_version, tls_suite, remote);
+                    let mut exchange =
+                        final_exchange(hops, &req, &state.url, raw, set_cookies, record, conn);
+                    exchange.redirect_limit_reached = next.is_some();
+                    return exchange;
                 }
-                let mut exchange = final_exchange(
-                    hops,
-                    &req,
-                    &url,
-                    raw,
-                    set_cookies,
-                    record,
-                    (timings, tls_version, tls_suite, remote),
-                );
-                exchange.redirect_limit_reached = true;
-                return exchange;
             }
-            return final_exchange(
-                hops,
-                &req,
-                &url,
-                raw,
-                set_cookies,
-                record,
-                (timings, tls_version, tls_suite, remote),
-            );
         }
+    }
+
+    /// The headers of the next hop, in the order Go writes them: Host and User-Agent, then
+    /// Content-Length, then the rest sorted by name (the script's headers minus payload headers
+    /// after a body-dropping redirect and credentials to another host, Content-Encoding, Cookie,
+    /// Referer, Authorization from a Digest answer or the URL's user info).
+    fn hop_headers(
+        &self,
+        req: &Request,
+        base: &BaseHeaders,
+        state: &mut HopState,
+        first_hop: bool,
+        cookie: Option<&str>,
+    ) -> Result<HeaderMap, HttpError> {
+        let url = &state.url;
+        let mut headers = HeaderMap::with_capacity(base.other.len() + 6);
+        let host_value = match (&base.host, first_hop || same_host(&state.initial_url, url)) {
+            (Some(h), true) => h.clone(),
+            _ => host_header(url)?,
+        };
+        headers.insert(header::HOST, host_value);
+        if let Some(ua) = &base.user_agent {
+            headers.insert(header::USER_AGENT, ua.clone());
+        }
+        let body_len = if state.payload_headers {
+            state.body.len()
+        } else {
+            0
+        };
+        if body_len > 0 || matches!(state.method.as_str(), "POST" | "PUT" | "PATCH") {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body_len));
+        }
+        let mut sorted: Vec<(HeaderName, HeaderValue)> = base
+            .other
+            .iter()
+            .filter(|(n, _)| state.payload_headers || !is_payload_header(n))
+            .filter(|(n, _)| {
+                *n != header::AUTHORIZATION
+                    || redirect::may_forward_credentials(&state.initial_url, url)
+            })
+            .cloned()
+            .collect();
+        if let (Some(enc), true) = (&state.content_encoding, state.payload_headers)
+            && let Ok(v) = HeaderValue::from_str(enc)
+        {
+            sorted.push((header::CONTENT_ENCODING, v));
+        }
+        if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
+            sorted.push((header::COOKIE, c));
+        }
+        if let Some(r) = state
+            .referer
+            .as_deref()
+            .and_then(|r| HeaderValue::from_str(r).ok())
+        {
+            sorted.push((header::REFERER, r));
+        }
+        if !base.authorization {
+            if let Some(d) = state.digest_header.take() {
+                if let Ok(v) = HeaderValue::from_str(&d) {
+                    sorted.push((header::AUTHORIZATION, v));
+                }
+            } else if req.auth != Some(Auth::Digest) && !state.url.username().is_empty() {
+                let (user, pass) = credentials(&state.url);
+                if let Ok(v) = HeaderValue::from_str(&auth::basic(&user, &pass)) {
+                    sorted.push((header::AUTHORIZATION, v));
+                }
+            }
+        }
+        // Go writes these sorted by canonical name; for header names that is the same order
+        // as their lowercase form.
+        sorted.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        for (n, v) in sorted {
+            headers.append(n, v);
+        }
+        if self.config.no_connection_reuse {
+            // Go's Transport with DisableKeepAlives asks the server to close, too.
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        Ok(headers)
+    }
+
+    /// The first hop's state (URL, method, the body compressed as `compression` asks) and the
+    /// script's headers.
+    fn begin(&self, req: &Request) -> Result<(HopState, BaseHeaders), HttpError> {
+        let (url, base) = self.prepare(req)?;
+        let (body, content_encoding) = if req.compression.is_empty() {
+            (req.body.clone(), None)
+        } else {
+            let (b, enc) = body::compress(&req.body, &req.compression)?;
+            (b, Some(enc))
+        };
+        let state = HopState {
+            initial_url: url.clone(),
+            url,
+            method: req.method.clone(),
+            body,
+            content_encoding,
+            payload_headers: true,
+            referer: None,
+            digest_header: None,
+        };
+        Ok((state, base))
     }
 
     /// Parses the URL and sorts the script's headers.
@@ -402,6 +353,104 @@ impl HttpClient {
             }
         }
         Ok((url, base))
+    }
+}
+
+/// Where a request stands between hops: what the next hop sends and what carries over.
+struct HopState {
+    /// The URL the script asked for (credentials and Host go only to its host).
+    initial_url: Url,
+    url: Url,
+    method: String,
+    body: Bytes,
+    /// `compression`'s Content-Encoding, sent with the body.
+    content_encoding: Option<String>,
+    /// Whether the body and its headers are still sent (301/302/303 drop them).
+    payload_headers: bool,
+    referer: Option<String>,
+    /// The answer to a Digest challenge, sent on the next hop only.
+    digest_header: Option<String>,
+}
+
+impl HopState {
+    /// The body the next hop sends.
+    fn send_body(&self) -> Bytes {
+        if self.payload_headers {
+            self.body.clone()
+        } else {
+            Bytes::new()
+        }
+    }
+
+    /// Moves on to a redirect's next hop.
+    fn follow(&mut self, next: redirect::NextHop) {
+        self.referer = redirect::referer(&self.url, &next.url);
+        if !next.keep_body {
+            self.payload_headers = false;
+            self.body = Bytes::new();
+        }
+        self.method = next.method;
+        self.url = next.url;
+    }
+}
+
+/// The pool's key for a connection to `url`'s origin.
+fn pool_key(url: &Url) -> PoolKey {
+    PoolKey {
+        https: url.scheme() == "https",
+        host: url.host_str().unwrap_or("").to_ascii_lowercase(),
+        port: url.port_or_known_default().unwrap_or(80),
+    }
+}
+
+/// The cookies a response sets.
+fn response_cookies(headers: &HeaderMap) -> Vec<ResponseCookie> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().and_then(parse_set_cookie))
+        .collect()
+}
+
+/// The Authorization answer to a 401's Digest challenge, with the URL's credentials.
+fn digest_answer(raw: &hop::RawResponse, state: &HopState, target: &str) -> Option<String> {
+    if raw.status != 401 {
+        return None;
+    }
+    let (user, pass) = credentials(&state.url);
+    raw.headers
+        .get_all(header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| auth::digest(c, &state.method, target, &user, &pass))
+}
+
+/// The exchange of a request whose last hop failed in transport (`hops` holds that hop).
+fn failed_exchange(
+    hops: Vec<Hop>,
+    req: &Request,
+    url: &Url,
+    e: HttpError,
+    timings: Timings,
+    record: RequestRecord,
+) -> Exchange {
+    let final_url = if hops.len() == 1 {
+        req.url.clone()
+    } else {
+        url.to_string()
+    };
+    let response = Response {
+        url: final_url,
+        timings,
+        error: e.to_string(),
+        error_code: e.code(),
+        request: record,
+        ..Default::default()
+    };
+    Exchange {
+        hops,
+        response,
+        redirect_limit_reached: false,
     }
 }
 
