@@ -47,7 +47,7 @@ pub fn install<'js>(
                 );
             }
             let path = path.strip_prefix("file://").unwrap_or(&path);
-            let files = &st.shared.files;
+            let files = &st.shared.modules.files;
             let resolved = files.resolve(&files.main_name(), path);
             let shown = resolved.display().to_string();
             if resolved.is_dir() {
