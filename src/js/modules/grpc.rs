@@ -211,23 +211,24 @@ fn load<'js>(
         return Err(throw(ctx, "load must be called in the init context"));
     }
     let shared = state.shared.clone();
-    let main = shared.files.main_name();
+    let main = shared.modules.files.main_name();
     let mut import_paths: Vec<PathBuf> = Vec::new();
     if let Some(list) = paths.as_array() {
         for p in list.iter::<Value>() {
             let p = tag_value(&p?)?;
             let p = p.strip_prefix("file://").unwrap_or(&p).to_string();
-            import_paths.push(shared.files.resolve(&main, &p));
+            import_paths.push(shared.modules.files.resolve(&main, &p));
         }
     } else if !(paths.is_null() || paths.is_undefined()) {
         return Err(throw(ctx, "importPaths must be an array of strings"));
     }
     if import_paths.is_empty() {
-        import_paths.push(shared.files.resolve(&main, "."));
+        import_paths.push(shared.modules.files.resolve(&main, "."));
     }
     let reader = shared.clone();
     let read: Rc<descriptors::ReadFile> = Rc::new(move |p: &std::path::Path| {
         reader
+            .modules
             .files
             .read_path(p)
             .map(|d| d.to_vec())
@@ -250,7 +251,7 @@ fn load_protoset<'js>(
     if !in_init(state) {
         return Err(throw(ctx, "load must be called in the init context"));
     }
-    let files = &state.shared.files;
+    let files = &state.shared.modules.files;
     let resolved = files.resolve(&files.main_name(), path);
     let bytes = files
         .read_path(&resolved)
