@@ -4,7 +4,8 @@
 //! The data flow (event -> workload -> plan -> engine -> samples -> outputs -> event) is told in
 //! ARCHITECTURE.md; one line per module:
 //! - [`api`]: k6's REST API of `loadgate run` (`--address`: status, pause/resume, stop, metrics).
-//! - [`cli`]: the command line (`run`, `serve`, `demo`, `event send`, `target`) and k6's exit codes.
+//! - [`cli`]: the command line (`run`, `serve`, `demo`, `event send`, `target`) and k6's exit codes
+//!   (`cli::exit`: typed run errors to codes, by variant).
 //! - [`js`]: QuickJS scripts, the k6 modules and the VU model (VUs on coroutines).
 //! - [`engine`]: options, scenarios, execution segments, executors, the scheduler (JS-agnostic).
 //! - [`http`]: the HTTP client behind `k6/http` (pooling, timings, redirects, cookies, errors).
@@ -19,6 +20,7 @@
 //! - [`term`]: the terminal streams (banner, progress, summary on stdout) and k6's log formats.
 //! - [`tls`]: the trust roots (system store, `SSL_CERT_FILE`/`SSL_CERT_DIR` as Go reads them)
 //!   and rustls configurations every https client of the process shares.
+//! - [`timefmt`]: RFC 3339 timestamps (events, the job list, outputs, log lines).
 //! - [`target`]: an httpbin-like loopback HTTP server for the quick start, tests and benchmarks.
 
 pub mod api;

@@ -9,7 +9,7 @@
 //!   coroutine's stack (QuickJS records the stack top at creation);
 //! - synchronous host functions (`http.*`, `sleep`) suspend the coroutine with a request; the VU's
 //!   local driver task awaits the HTTP client or a timer and resumes it with the answer
-//!   ([`vu`]);
+//!   ([`vu`]: the handle, the driver and the coroutine body, one file each);
 //! - a VU is stopped by resuming it with `Cancelled` (the host function throws) and by the QuickJS
 //!   interrupt handler, never by dropping a suspended coroutine;
 //! - QuickJS's stack limit sits below the coroutine's stack size, so runaway recursion throws.
