@@ -19,6 +19,7 @@ mod cli_segments;
 mod cli_terminal;
 mod conformance;
 mod faults;
+mod fuzz;
 mod packaging;
 mod prometheus_rw;
 mod readme;
