@@ -52,6 +52,9 @@ impl Drop for Prometheus {
 
 impl Prometheus {
     pub(crate) async fn start(native_histograms: bool) -> Prometheus {
+        // Its readiness probe is a reqwest client: the TLS provider must be there first (when
+        // this module runs alone, no other test has installed it).
+        loadgate::tls::install_default_provider();
         let bin = std::env::var("PROMETHEUS").unwrap_or_else(|_| "prometheus".to_string());
         if Command::new(&bin).arg("--version").output().is_err() {
             panic!(
