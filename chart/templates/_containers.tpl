@@ -46,6 +46,8 @@
   value: {{ $rw.trendStats | quote }}
 - name: K6_PROMETHEUS_RW_STALE_MARKERS
   value: {{ $rw.staleMarkers | quote }}
+- name: K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM
+  value: {{ $rw.trendAsNativeHistogram | quote }}
 - name: K6_PROMETHEUS_RW_INSECURE_SKIP_TLS_VERIFY
   value: {{ $rw.insecureSkipTlsVerify | quote }}
 {{- range $name, $value := $rw.headers }}

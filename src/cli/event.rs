@@ -33,8 +33,14 @@ fn print(v: &Value) {
 async fn send_inner(args: EventSendArgs) -> Result<i32, String> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-    let event: Value = serde_json::from_str(&text)
+    let mut event: Value = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not JSON: {e}", args.file.display()))?;
+    let text = if args.new_id && event.is_object() {
+        event["id"] = Value::String(uuid::Uuid::new_v4().to_string());
+        event.to_string()
+    } else {
+        text
+    };
     let ty = event["type"].as_str().unwrap_or_default().to_string();
     let id = event["id"].as_str().unwrap_or_default().to_string();
     if ty.is_empty() || id.is_empty() {
@@ -110,6 +116,11 @@ async fn send_inner(args: EventSendArgs) -> Result<i32, String> {
     let status = resp.status();
     let body = resp.text().await.unwrap_or_default();
     eprintln!("POST {} -> {status} {body}", crate::redact::url(url));
+    if serde_json::from_str::<Value>(&body).is_ok_and(|b| b.get("duplicate").is_some()) {
+        return Err(format!(
+            "the service already took an event with id {id} and ignores this one; send it with --new-id to run it again"
+        ));
+    }
     let Some(rx) = answers.as_mut() else {
         return Ok(if status.is_success() { 0 } else { 1 });
     };

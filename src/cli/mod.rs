@@ -188,6 +188,10 @@ pub struct EventSendArgs {
     /// How long to wait for the .finished answer.
     #[arg(long, default_value = "10m")]
     pub timeout: String,
+    /// Send the event with a fresh id (a saved event sent again is otherwise a duplicate, which
+    /// the service ignores).
+    #[arg(long)]
+    pub new_id: bool,
 }
 
 /// `loadgate run` flags; names and meanings as in `k6 run`.

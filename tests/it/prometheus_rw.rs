@@ -436,3 +436,112 @@ async fn native_histograms_reach_prometheus_and_are_final_when_disabled() {
         }
     }
 }
+
+/// The `indicators` of tutorial 2's `sli.yaml` block (`name: query` lines, comments skipped).
+fn tutorial_indicators() -> Vec<(String, String)> {
+    let md = std::fs::read_to_string(repo("tutorials/02-keptn.md")).unwrap();
+    let start = md
+        .find("```yaml file=sli.yaml")
+        .expect("tutorial 2 has an sli.yaml block");
+    let block = &md[start..];
+    let block = &block[..block[3..].find("```").unwrap() + 3];
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in block.lines() {
+        if line.starts_with("indicators:") {
+            inside = true;
+            continue;
+        }
+        let t = line.trim();
+        if !inside || t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let (name, q) = t.split_once(": ").unwrap();
+        out.push((name.to_string(), q.to_string()));
+    }
+    out
+}
+
+/// Tutorial 2's SLIs as prometheus-service runs them (instant queries at test.end over
+/// `[$DURATION_SECONDS]`), on a real Prometheus with native histograms, for a test shorter than
+/// the push interval (1 s: one push, the final one) and a 60 s test (twelve pushes), against the
+/// run's own summary: error_rate and throughput from the counters, p95 merged over every series.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tutorial_slis_hold_for_a_1s_and_a_60s_test() {
+    let slis = tutorial_indicators();
+    let names: Vec<&str> = slis.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "response_time_p95",
+            "error_rate",
+            "throughput",
+            "checks_rate"
+        ]
+    );
+    let target = target().await;
+    for duration in ["1s", "60s"] {
+        let prom = Prometheus::start(true).await;
+        let config = RwConfig {
+            server_url: prom.write_url(),
+            // The default push interval: a 1 s test gets only the final push.
+            push_interval: Duration::from_secs(5),
+            trend_as_native_histogram: true,
+            ..RwConfig::default()
+        };
+        let output = PrometheusRw::new(config, keptn_labels(&format!("sli-{duration}"))).unwrap();
+        let stats = output.stats();
+        let outcome = run_smoke(&target, output, duration).await;
+        assert_eq!(outcome.status, RunStatus::Passed, "{duration}");
+        assert_eq!(stats.dropped_samples.load(Ordering::Relaxed), 0);
+        let (start, end) = (secs(outcome.started_at), secs(outcome.ended_at));
+        let window = (end - start).ceil();
+        let reqs = summary_value(&outcome, "http_reqs", "count");
+        let failed = summary_value(&outcome, "http_req_failed", "rate");
+        let p95 = summary_value(&outcome, "http_req_duration", "p(95)");
+        assert!(
+            failed > 0.0 && failed < 1.0,
+            "the script fails some requests: {failed}"
+        );
+        for (name, query) in &slis {
+            let q = query
+                .replace("$PROJECT", "sockshop")
+                .replace("$STAGE", "dev")
+                .replace("$SERVICE", "carts")
+                .replace("$DURATION_SECONDS", &format!("{window}s"));
+            let result = prom.query(&q, end).await;
+            assert_eq!(
+                result.len(),
+                1,
+                "{duration}: SLI {name} must return exactly one value: {q} -> {result:?}"
+            );
+            let v: f64 = result[0]["value"][1].as_str().unwrap().parse().unwrap();
+            match name.as_str() {
+                // A ratio of counters: exactly the summary's rate (not the worst series' 1.0).
+                "error_rate" => assert!(
+                    (v - failed).abs() <= 1e-9,
+                    "{duration}: {name} {v} vs the summary's {failed}"
+                ),
+                // Requests over the window's length (a 10 ms step: within 1 % of it).
+                "throughput" => {
+                    let want = reqs / window;
+                    assert!(
+                        (v - want).abs() <= 0.011 * want,
+                        "{duration}: {name} {v}/s vs {reqs} requests in {window} s"
+                    );
+                }
+                // Native histograms (schema 3: buckets grow by 2^(1/8), about 9 %): the merged
+                // p95 of every request lies within one bucket of the summary's exact p95.
+                "response_time_p95" => {
+                    let want = p95;
+                    assert!(
+                        v > 0.0 && (v / want) < 1.10 && (want / v) < 1.10,
+                        "{duration}: {name} {v} ms vs the summary's p(95) {want} ms"
+                    );
+                }
+                "checks_rate" => assert_eq!(v, 1.0, "{duration}: {name}"),
+                other => panic!("no expectation for SLI {other}"),
+            }
+        }
+    }
+}
