@@ -68,10 +68,21 @@ pub struct Metric {
 /// Why a metric could not be registered.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RegistryError {
-    #[error("invalid metric name `{0}`: it must match ^[a-zA-Z_][a-zA-Z0-9_]{{1,128}}$")]
+    // k6's texts (metrics/registry.go).
+    #[error(
+        "Invalid metric name: '{0}'. Metric names must only include up to 128 ASCII letters, numbers, or underscores and start with a letter or an underscore."
+    )]
     InvalidName(String),
-    #[error("metric `{name}` already exists as a {existing}, cannot declare it as a {requested}")]
+    #[error("metric '{name}' already exists but with type {existing}, instead of {requested}")]
     TypeMismatch {
+        name: String,
+        existing: &'static str,
+        requested: &'static str,
+    },
+    #[error(
+        "metric '{name}' already exists but with a value type {existing}, instead of {requested}"
+    )]
+    ValueTypeMismatch {
         name: String,
         existing: &'static str,
         requested: &'static str,
@@ -169,7 +180,7 @@ impl Registry {
         contains: ValueType,
     ) -> Result<MetricId, RegistryError> {
         if let Some(id) = self.lookup(name) {
-            return self.check_same(id, name, kind);
+            return self.check_same(id, name, kind, contains);
         }
         if !valid_name(name) {
             return Err(RegistryError::InvalidName(name.to_string()));
@@ -177,7 +188,7 @@ impl Registry {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         if let Some(&id) = inner.by_name.get(name) {
             drop(inner);
-            return self.check_same(id, name, kind);
+            return self.check_same(id, name, kind, contains);
         }
         let id = MetricId(inner.metrics.len() as u32);
         inner.metrics.push(Metric {
@@ -194,17 +205,26 @@ impl Registry {
         id: MetricId,
         name: &str,
         kind: MetricType,
+        contains: ValueType,
     ) -> Result<MetricId, RegistryError> {
-        let existing = self.get(id).map(|m| m.kind);
-        match existing {
-            Some(k) if k == kind => Ok(id),
-            Some(k) => Err(RegistryError::TypeMismatch {
+        let Some(existing) = self.get(id) else {
+            return Ok(id);
+        };
+        if existing.kind != kind {
+            return Err(RegistryError::TypeMismatch {
                 name: name.to_string(),
-                existing: k.as_str(),
+                existing: existing.kind.as_str(),
                 requested: kind.as_str(),
-            }),
-            None => Ok(id),
+            });
         }
+        if existing.contains != contains {
+            return Err(RegistryError::ValueTypeMismatch {
+                name: name.to_string(),
+                existing: existing.contains.as_str(),
+                requested: contains.as_str(),
+            });
+        }
+        Ok(id)
     }
 
     /// The id of a metric by name, if it exists.
@@ -269,6 +289,21 @@ mod tests {
             r.register("1bad", MetricType::Counter, ValueType::Default),
             Err(RegistryError::InvalidName(_))
         ));
+        // k6's texts, and a value-type change is refused as in k6.
+        let t = r.register("my_t", MetricType::Trend, ValueType::Time);
+        assert!(t.is_ok());
+        assert_eq!(
+            r.register("my_t", MetricType::Trend, ValueType::Default)
+                .unwrap_err()
+                .to_string(),
+            "metric 'my_t' already exists but with a value type time, instead of default"
+        );
+        assert_eq!(
+            r.register("my_counter", MetricType::Trend, ValueType::Default)
+                .unwrap_err()
+                .to_string(),
+            "metric 'my_counter' already exists but with type counter, instead of trend"
+        );
         assert!(!valid_name("a"));
     }
 }
