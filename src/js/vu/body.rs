@@ -303,6 +303,10 @@ fn iterate<'js>(
         Err(e) => Err(e),
     };
     let outcome = match result {
+        // A sleep or wait cut short by the stop returns normally, so the function may finish;
+        // k6 still counts the iteration as interrupted (no `iterations`/`iteration_duration`),
+        // as it does for every iteration whose context was cancelled.
+        Ok(()) if state.interrupted.get() => IterationOutcome::Interrupted,
         Ok(()) => IterationOutcome::Completed,
         Err(e) => {
             let text = describe(ctx, e);
