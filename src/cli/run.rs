@@ -323,12 +323,10 @@ pub async fn run(args: RunArgs) -> ExitCode {
         // loadgate runs one engine (QuickJS, ES2023 with modules); scripts valid in either of
         // k6's modes run in it.
         "extended" | "base" => {}
-        "experimental_enhanced" => {
-            error_line(
-                "compatibility mode \"experimental_enhanced\" (TypeScript) is not supported by loadgate",
-            );
-            return ExitCode::Usage;
-        }
+        // As k6 v1.1: `.ts` files are transpiled whatever the mode; the mode only warns.
+        "experimental_enhanced" => tracing::warn!(
+            "ComaptibilityMode \"experimental_enhanced\" is deprecated. Types are stripped by default for `.ts` files. Please move to using \"base\" instead as \"experimental_enhanced\" will be removed in the future"
+        ),
         other => {
             error_line(&format!(
                 "invalid compatibility mode \"{other}\". Use: \"extended\", \"base\", \"experimental_enhanced\""

@@ -151,7 +151,7 @@ pub fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
             out.push_str("\n\t");
             out.push_str(frame);
         }
-        return out;
+        return super::typescript::remap(&out);
     }
     format!("uncaught exception: {}", thrown_text(&v))
 }

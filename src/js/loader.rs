@@ -321,7 +321,10 @@ impl Loader for ScriptLoader {
             if super::remote::is_remote(name) {
                 let builtin = modules::jslib_builtin(name);
                 return match self.sources.remote.load(name, builtin) {
-                    Ok(super::remote::RemoteSource::Fetched(data)) => Ok(data.to_vec()),
+                    Ok(super::remote::RemoteSource::Fetched(data)) => {
+                        super::typescript::source_for(name, data.to_vec())
+                            .map_err(|e| throw_message(ctx, &e))
+                    }
                     Ok(super::remote::RemoteSource::Builtin(b)) => Ok(modules::builtin_source(b)
                         .unwrap_or_default()
                         .as_bytes()
@@ -330,10 +333,10 @@ impl Loader for ScriptLoader {
                 };
             }
             let files = &self.sources.files;
-            files
+            let source = files
                 .read_path(&files.path_of(name))
-                .map(|s| s.to_vec())
-                .map_err(|e| JsError::new_loading_message(name, e.to_string()))
+                .map_err(|e| JsError::new_loading_message(name, e.to_string()))?;
+            super::typescript::source_for(name, source.to_vec()).map_err(|e| throw_message(ctx, &e))
         })
     }
 }

@@ -34,5 +34,6 @@ pub mod runner;
 pub mod samples;
 pub mod shared;
 pub mod state;
+pub mod typescript;
 pub mod vu;
 pub mod worker;

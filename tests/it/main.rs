@@ -17,6 +17,7 @@ mod cli_remote_modules;
 mod cli_rest_api;
 mod cli_segments;
 mod cli_terminal;
+mod cli_typescript;
 mod conformance;
 mod faults;
 mod fuzz;

@@ -227,8 +227,10 @@ fn init_script<'js>(
     let source = files
         .read_path(files.main())
         .map_err(|e| RunError::Script(e.to_string()))?;
-    let module =
-        declare_cached(ctx, &state.shared.modules, &name, || Ok(source.to_vec())).map_err(err)?;
+    let module = match crate::js::typescript::source_for(&name, source.to_vec()) {
+        Ok(js) => declare_cached(ctx, &state.shared.modules, &name, || Ok(js)).map_err(err)?,
+        Err(e) => return Err(RunError::Script(e)),
+    };
     let (module, promise) = module.eval().map_err(err)?;
     promise.finish::<()>().map_err(err)?;
     let exports = module.namespace().map_err(err)?;

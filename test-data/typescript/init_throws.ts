@@ -1,0 +1,7 @@
+type Config = { url: string };
+
+const config: Config = { url: '' };
+if (!config.url) {
+  throw new Error('no url configured');
+}
+export default function (): void {}
