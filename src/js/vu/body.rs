@@ -232,7 +232,9 @@ fn init_script<'js>(
         Err(e) => return Err(RunError::Script(e)),
     };
     let (module, promise) = module.eval().map_err(err)?;
-    promise.finish::<()>().map_err(err)?;
+    // Top-level await: the module's Promise settles through the event loop (timers, I/O), as
+    // k6 runs it, not just the job queue.
+    event_loop::settle(ctx, state, promise.into_value()).map_err(err)?;
     let exports = module.namespace().map_err(err)?;
     let names: Vec<String> = exports.keys::<String>().filter_map(Result::ok).collect();
     let mut info = InitInfo {
